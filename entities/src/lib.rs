@@ -1,0 +1,20 @@
+//! SeaORM entities of the Customer Portal's database: tables and relations only.
+//!
+//! Money columns end in `_e4`: the amount times 10⁴ as an integer, because SQLite has no exact
+//! decimal type and SeaORM would read it back through `f64`. Enumerations (roles, statuses,
+//! product kinds) are stored as the API's SCREAMING_CASE names and parsed by the service.
+
+pub mod company;
+pub mod electronic_delivery;
+pub mod eta_change;
+pub mod invoice;
+pub mod invoice_line;
+pub mod order;
+pub mod order_line;
+pub mod product;
+pub mod refresh_token;
+pub mod serial_number;
+pub mod shipment;
+pub mod shipment_line;
+pub mod user;
+pub mod vendor;

@@ -1,0 +1,15 @@
+//! Database migrations of the Customer Portal; each runs on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_tables;
+
+/// Applies the migrations in order; `customer-portal migrate` and `serve` run it.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_tables::Migration)]
+    }
+}

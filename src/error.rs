@@ -1,0 +1,138 @@
+//! The one error type of the service and its single mapping to GraphQL `extensions.code`.
+
+use async_graphql::ErrorExtensions;
+
+/// The stable error codes of the API contract, as clients see them in `extensions.code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    BadUserInput,
+    Conflict,
+    PasswordChangeRequired,
+    RateLimited,
+    QueryTooComplex,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as written in `extensions.code`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::Conflict => "CONFLICT",
+            Self::PasswordChangeRequired => "PASSWORD_CHANGE_REQUIRED",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Self::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// Everything that can go wrong while serving a request.
+///
+/// Every variant but `Internal` is the client's to read; `Internal` is logged with its cause
+/// and reaches the client as a bare "internal error".
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0} not found")]
+    NotFound(String),
+    /// `field` names the offending input (`input.lines[2].quantity`), where there is one.
+    #[error("{message}")]
+    BadUserInput {
+        field: Option<String>,
+        message: String,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// Bad input tied to one field of the request.
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    /// The contract's code for this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::BadUserInput { .. } => ErrorCode::BadUserInput,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        Self::Internal(anyhow::Error::new(error).context("database"))
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(error: sea_orm::TransactionError<AppError>) -> Self {
+        match error {
+            sea_orm::TransactionError::Connection(error) => error.into(),
+            sea_orm::TransactionError::Transaction(error) => error,
+        }
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(error: AppError) -> Self {
+        if let AppError::Internal(cause) = &error {
+            tracing::error!(
+                error = format!("{cause:#}"),
+                "internal error while resolving"
+            );
+        }
+        let code = error.code();
+        let field = match &error {
+            AppError::BadUserInput { field, .. } => field.clone(),
+            _ => None,
+        };
+        async_graphql::Error::new(error.to_string()).extend_with(|_, extensions| {
+            extensions.set("code", code.as_str());
+            if let Some(field) = field {
+                extensions.set("field", field);
+            }
+        })
+    }
+}
+
+/// Gives a code to the errors that async-graphql raises itself, before any resolver runs:
+/// syntax, validation (unknown fields, wrong types, missing arguments) and the query limits.
+pub fn classify_unhandled(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_some() {
+            continue;
+        }
+        let code =
+            if error.message.contains("nested too deep") || error.message.contains("too complex") {
+                ErrorCode::QueryTooComplex
+            } else {
+                ErrorCode::BadUserInput
+            };
+        extensions.set("code", code.as_str());
+    }
+}
+
+/// Shorthand for resolver and data-layer results.
+pub type AppResult<T> = Result<T, AppError>;

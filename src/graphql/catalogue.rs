@@ -1,0 +1,98 @@
+//! Vendors and products.
+
+use async_graphql::{Context, Enum, ID, Object, Result};
+use entities::{product, vendor};
+
+use super::{
+    ContextExt,
+    ids::{NodeKind, encode},
+    promised,
+};
+use crate::{domain::eta, error::AppError, loaders::VendorById};
+
+/// What a product is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::domain::eta::ProductKind")]
+pub enum ProductKind {
+    Hardware,
+    Software,
+    Service,
+}
+
+/// How a product reaches the customer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::domain::eta::DeliveryMethod")]
+pub enum DeliveryMethod {
+    /// Shipped from the warehouse by a carrier.
+    Physical,
+    /// Delivered by e-mail as soon as received from the vendor.
+    Electronic,
+}
+
+/// A vendor (manufacturer).
+pub struct Vendor(pub vendor::Model);
+
+#[Object]
+impl Vendor {
+    pub async fn id(&self) -> ID {
+        encode(NodeKind::Vendor, self.0.id)
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Software of this vendor is delivered only after the order's hardware has shipped.
+    async fn software_after_hardware(&self) -> bool {
+        self.0.software_after_hardware
+    }
+}
+
+/// A product of the catalogue.
+pub struct Product(pub product::Model);
+
+impl Product {
+    pub fn kind(&self) -> Result<eta::ProductKind, AppError> {
+        self.0
+            .kind
+            .parse()
+            .map_err(|error| AppError::Internal(anyhow::anyhow!("product {}: {error}", self.0.sku)))
+    }
+
+    pub fn delivery_method(&self) -> Result<eta::DeliveryMethod, AppError> {
+        self.0
+            .delivery_method
+            .parse()
+            .map_err(|error| AppError::Internal(anyhow::anyhow!("product {}: {error}", self.0.sku)))
+    }
+}
+
+#[Object]
+impl Product {
+    pub async fn id(&self) -> ID {
+        encode(NodeKind::Product, self.0.id)
+    }
+
+    async fn sku(&self) -> &str {
+        &self.0.sku
+    }
+
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    #[graphql(name = "kind")]
+    async fn product_kind(&self) -> Result<ProductKind> {
+        Ok(self.kind()?.into())
+    }
+
+    #[graphql(name = "deliveryMethod")]
+    async fn product_delivery_method(&self) -> Result<DeliveryMethod> {
+        Ok(self.delivery_method()?.into())
+    }
+
+    async fn vendor(&self, ctx: &Context<'_>) -> Result<Vendor> {
+        let vendor = ctx.loader()?.load_one(VendorById(self.0.vendor_id)).await?;
+        Ok(Vendor(promised(vendor, "vendor", self.0.vendor_id)?))
+    }
+}

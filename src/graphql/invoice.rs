@@ -1,0 +1,108 @@
+//! Invoices.
+
+use async_graphql::{Context, ID, Object, Result};
+use entities::{invoice, invoice_line};
+
+use super::{
+    ContextExt,
+    ids::{NodeKind, encode},
+    order::{Money, Order},
+    order_line::OrderLine,
+    promised,
+    scalars::Date,
+};
+use crate::{
+    error::AppError,
+    loaders::{LinesOfInvoice, OrderById, OrderLineById},
+};
+
+/// An invoice for (part of) an order.
+pub struct Invoice(pub invoice::Model);
+
+impl Invoice {
+    async fn rows(&self, ctx: &Context<'_>) -> Result<Vec<invoice_line::Model>> {
+        Ok(ctx
+            .loader()?
+            .load_one(LinesOfInvoice(self.0.id))
+            .await?
+            .unwrap_or_default())
+    }
+}
+
+#[Object]
+impl Invoice {
+    pub async fn id(&self) -> ID {
+        encode(NodeKind::Invoice, self.0.id)
+    }
+
+    async fn invoice_number(&self) -> &str {
+        &self.0.invoice_number
+    }
+
+    async fn invoice_date(&self) -> Date {
+        self.0.invoice_date.into()
+    }
+
+    async fn order(&self, ctx: &Context<'_>) -> Result<Order> {
+        let order = ctx.loader()?.load_one(OrderById(self.0.order_id)).await?;
+        Ok(Order(promised(order, "order", self.0.order_id)?))
+    }
+
+    /// Sum of the amounts of its lines.
+    async fn total(&self, ctx: &Context<'_>) -> Result<Money> {
+        let total = self
+            .rows(ctx)
+            .await?
+            .iter()
+            .try_fold(0_i64, |sum, line| sum.checked_add(line.amount_e4))
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!(
+                    "invoice {} total overflows",
+                    self.0.invoice_number
+                ))
+            })?;
+        Ok(Money::from_e4(total, &self.0.currency))
+    }
+
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<InvoiceLine>> {
+        Ok(self
+            .rows(ctx)
+            .await?
+            .into_iter()
+            .map(|row| InvoiceLine {
+                row,
+                currency: self.0.currency.clone(),
+            })
+            .collect())
+    }
+}
+
+/// The invoiced quantity of one order line.
+pub struct InvoiceLine {
+    row: invoice_line::Model,
+    currency: String,
+}
+
+#[Object]
+impl InvoiceLine {
+    async fn order_line(&self, ctx: &Context<'_>) -> Result<OrderLine> {
+        let line = ctx
+            .loader()?
+            .load_one(OrderLineById(self.row.order_line_id))
+            .await?;
+        Ok(OrderLine(promised(
+            line,
+            "order line",
+            self.row.order_line_id,
+        )?))
+    }
+
+    async fn quantity(&self) -> i32 {
+        self.row.quantity
+    }
+
+    /// Quantity × the line's unit price.
+    async fn amount(&self) -> Money {
+        Money::from_e4(self.row.amount_e4, &self.currency)
+    }
+}

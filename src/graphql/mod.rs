@@ -1,0 +1,88 @@
+//! The GraphQL API: schema builder, roots, and one file per type. Resolvers stay thin: they
+//! gather inputs through the loaders and the data layer and hand them to `domain`.
+
+mod account;
+mod catalogue;
+mod ids;
+mod invoice;
+mod mutation;
+mod node;
+mod order;
+mod order_line;
+mod query;
+mod scalars;
+mod shipment;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptySubscription, Schema};
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    auth::{Authentication, Viewer, token::AccessTokens},
+    clock::Clock,
+    config::Limits,
+    error::{AppError, AppResult},
+    loaders::PortalLoader,
+};
+
+/// The served schema.
+pub type PortalSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+
+/// What every resolver may use, shared by all requests.
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub tokens: AccessTokens,
+    pub clock: Clock,
+    pub limits: Limits,
+}
+
+/// Builds the schema with its limits; the same builder serves HTTP, tests and `schema.graphql`.
+pub fn build_schema(services: Arc<Services>) -> PortalSchema {
+    let limits = services.limits.clone();
+    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+        .data(services)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .finish()
+}
+
+/// The SDL of the schema, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+/// Typed access to request and schema data.
+trait ContextExt {
+    fn services(&self) -> AppResult<&Arc<Services>>;
+    fn viewer(&self) -> AppResult<&Viewer>;
+    fn loader(&self) -> AppResult<&PortalLoader>;
+}
+
+fn missing(what: &str) -> AppError {
+    AppError::Internal(anyhow::anyhow!("{what} missing from the request context"))
+}
+
+impl ContextExt for Context<'_> {
+    fn services(&self) -> AppResult<&Arc<Services>> {
+        self.data::<Arc<Services>>()
+            .map_err(|_| missing("services"))
+    }
+
+    fn viewer(&self) -> AppResult<&Viewer> {
+        self.data::<Authentication>()
+            .map_err(|_| missing("authentication"))?
+            .viewer()
+    }
+
+    fn loader(&self) -> AppResult<&PortalLoader> {
+        self.data::<PortalLoader>().map_err(|_| missing("loader"))
+    }
+}
+
+/// A row that a foreign key promises: its absence is a broken invariant, not a user error.
+fn promised<T>(row: Option<T>, what: &str, id: i64) -> AppResult<T> {
+    row.ok_or_else(|| AppError::Internal(anyhow::anyhow!("{what} {id} is referenced but missing")))
+}

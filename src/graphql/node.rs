@@ -1,0 +1,67 @@
+//! The Relay `Node` interface: any object by its global ID, within the caller's scope.
+
+use async_graphql::{ID, Interface};
+
+use super::{
+    account::{Company, User},
+    catalogue::{Product, Vendor},
+    ids::{self, NodeKind},
+    invoice::Invoice,
+    order::Order,
+    order_line::OrderLine,
+    shipment::Shipment,
+};
+use crate::{auth::Viewer, error::AppResult, store::lookups};
+use sea_orm::DatabaseConnection;
+
+/// An object with a global ID.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    Order(Order),
+    OrderLine(OrderLine),
+    Shipment(Shipment),
+    Invoice(Invoice),
+    Product(Product),
+    Vendor(Vendor),
+    Company(Company),
+    User(User),
+}
+
+impl Node {
+    /// The object behind `id`, or `None` when it does not exist or the viewer may not see it.
+    pub async fn fetch(
+        db: &DatabaseConnection,
+        viewer: &Viewer,
+        id: &ID,
+    ) -> AppResult<Option<Self>> {
+        let scope = viewer.scope();
+        let (kind, key) = ids::decode(id, "id")?;
+        Ok(match kind {
+            NodeKind::Order => lookups::order(db, scope, key)
+                .await?
+                .map(|row| Self::Order(Order(row))),
+            NodeKind::OrderLine => lookups::order_line(db, scope, key)
+                .await?
+                .map(|row| Self::OrderLine(OrderLine(row))),
+            NodeKind::Shipment => lookups::shipment(db, scope, key)
+                .await?
+                .map(|row| Self::Shipment(Shipment(row))),
+            NodeKind::Invoice => lookups::invoice(db, scope, key)
+                .await?
+                .map(|row| Self::Invoice(Invoice(row))),
+            NodeKind::Product => lookups::product(db, key)
+                .await?
+                .map(|row| Self::Product(Product(row))),
+            NodeKind::Vendor => lookups::vendor(db, key)
+                .await?
+                .map(|row| Self::Vendor(Vendor(row))),
+            NodeKind::Company => lookups::company(db, scope, key)
+                .await?
+                .map(|row| Self::Company(Company(row))),
+            NodeKind::User => lookups::user(db, scope, key)
+                .await?
+                .map(|row| Self::User(User(row))),
+        })
+    }
+}

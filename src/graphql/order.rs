@@ -1,0 +1,411 @@
+//! Orders, their computed figures, and the order list.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entities::order;
+use rust_decimal::Decimal;
+
+use super::{
+    ContextExt, Services,
+    account::Company,
+    ids::{NodeKind, decode_as, encode},
+    invoice::Invoice,
+    order_line::{OrderLine, deliveries, line_facts},
+    promised,
+    scalars::Date,
+    shipment::Shipment,
+};
+use crate::{
+    auth::Viewer,
+    domain::{eta, status},
+    error::{AppError, AppResult},
+    loaders::{CompanyById, InvoicesOfOrder, LinesOfOrder, ShipmentsOfOrder},
+    money,
+    store::{self, Scope, orders::Cursor},
+};
+
+/// Where an order (or line) stands; computed from quantities, never set by hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::domain::status::Status")]
+pub enum OrderStatus {
+    /// Received, not yet approved and processed by the back office; back office only.
+    PendingApproval,
+    /// Processed and the purchase order sent to the vendor; nothing shipped yet.
+    Confirmed,
+    /// Some quantity shipped or delivered, and items still to be delivered or invoiced.
+    PartiallyFulfilled,
+    /// Every line delivered and invoiced.
+    Fulfilled,
+    /// Cancelled by the back office.
+    Cancelled,
+}
+
+/// Ascending or descending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum SortDirection {
+    Asc,
+    Desc,
+}
+
+/// What the order list can be sorted by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::store::orders::SortField")]
+pub enum OrderSortField {
+    OrderDate,
+    OrderNumber,
+    UpdatedAt,
+}
+
+/// A sort order of the order list; ties are broken by the order's id.
+#[derive(Clone, Copy, Debug, InputObject)]
+pub struct OrderSort {
+    pub field: OrderSortField,
+    pub direction: SortDirection,
+}
+
+/// Narrows an order list; all given fields apply together.
+#[derive(Clone, Debug, Default, InputObject)]
+pub struct OrderFilter {
+    pub status: Option<Vec<OrderStatus>>,
+    pub ordered_from: Option<Date>,
+    pub ordered_to: Option<Date>,
+    /// Orders with an open line whose ETA falls in this range.
+    pub eta_from: Option<Date>,
+    pub eta_to: Option<Date>,
+    /// Matches order number, customer reference, SKU, serial number or tracking number.
+    pub search: Option<String>,
+    /// Back office only.
+    pub company_id: Option<ID>,
+}
+
+impl OrderFilter {
+    /// The data layer's filter; `companyId` is refused to customers rather than ignored.
+    pub fn parse(filter: Option<Self>, viewer: &Viewer) -> AppResult<store::orders::OrderFilter> {
+        let filter = filter.unwrap_or_default();
+        let company_id = match &filter.company_id {
+            Some(id) => {
+                viewer.require_back_office().map_err(|_| {
+                    AppError::Forbidden("filter.companyId is for the back office only")
+                })?;
+                Some(decode_as(id, NodeKind::Company, "filter.companyId")?)
+            }
+            None => None,
+        };
+        Ok(store::orders::OrderFilter {
+            statuses: filter
+                .status
+                .map(|statuses| statuses.into_iter().map(Into::into).collect()),
+            ordered_from: filter.ordered_from.map(|date| date.0),
+            ordered_to: filter.ordered_to.map(|date| date.0),
+            eta_from: filter.eta_from.map(|date| date.0),
+            eta_to: filter.eta_to.map(|date| date.0),
+            search: filter.search,
+            company_id,
+        })
+    }
+}
+
+/// An exact amount with its currency.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct Money {
+    pub amount: Decimal,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+impl Money {
+    /// From a stored amount (× 10⁴).
+    pub fn from_e4(amount_e4: i64, currency: &str) -> Self {
+        Self {
+            amount: money::from_e4(amount_e4),
+            currency: currency.to_owned(),
+        }
+    }
+}
+
+/// The ETA of an order: the earliest and latest ETA of its open lines.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct EtaRange {
+    /// Null when no open line has an ETA.
+    pub earliest: Option<Date>,
+    pub latest: Option<Date>,
+    /// True when at least one open line has no ETA yet (shown as `date = ...`).
+    pub pending: bool,
+}
+
+/// Quantities of a line, or summed over an order's lines that are not cancelled.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct FulfillmentProgress {
+    pub ordered: i32,
+    /// Units that left the warehouse, plus units delivered electronically.
+    pub shipped: i32,
+    /// Units on delivered shipments, plus units delivered electronically.
+    pub delivered: i32,
+    pub invoiced: i32,
+}
+
+impl From<status::Progress> for FulfillmentProgress {
+    fn from(progress: status::Progress) -> Self {
+        Self {
+            ordered: progress.ordered,
+            shipped: progress.shipped,
+            delivered: progress.delivered,
+            invoiced: progress.invoiced,
+        }
+    }
+}
+
+/// The approval and cancellation state the status rules need.
+pub fn order_state(order: &order::Model) -> status::OrderState {
+    status::OrderState {
+        confirmed: order.confirmed_at.is_some(),
+        cancelled: order.cancelled_at.is_some(),
+    }
+}
+
+/// A sales order.
+pub struct Order(pub order::Model);
+
+#[Object]
+impl Order {
+    pub async fn id(&self) -> ID {
+        encode(NodeKind::Order, self.0.id)
+    }
+
+    async fn order_number(&self) -> &str {
+        &self.0.order_number
+    }
+
+    /// The customer's own reference (their purchase order number).
+    async fn customer_reference(&self) -> Option<&str> {
+        self.0.customer_reference.as_deref()
+    }
+
+    async fn order_date(&self) -> Date {
+        self.0.order_date.into()
+    }
+
+    /// The date the customer asked to have everything by, if any.
+    async fn requested_delivery_date(&self) -> Option<Date> {
+        self.0.requested_delivery_date.map(Date)
+    }
+
+    async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
+        let company = ctx
+            .loader()?
+            .load_one(CompanyById(self.0.company_id))
+            .await?;
+        Ok(Company(promised(company, "company", self.0.company_id)?))
+    }
+
+    async fn status(&self) -> Result<OrderStatus> {
+        let status: status::Status = self.0.status.parse().map_err(|error| {
+            AppError::Internal(anyhow::anyhow!("order {}: {error}", self.0.order_number))
+        })?;
+        Ok(status.into())
+    }
+
+    /// When the purchase order went to the vendor(s).
+    async fn confirmed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.confirmed_at
+    }
+
+    async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
+        self.0.cancelled_at
+    }
+
+    async fn eta(&self, ctx: &Context<'_>) -> Result<EtaRange> {
+        let lines = deliveries(ctx, &self.0).await?;
+        let range = eta::eta_range(
+            order_state(&self.0),
+            &lines.iter().map(|(_, line)| *line).collect::<Vec<_>>(),
+        );
+        Ok(EtaRange {
+            earliest: range.earliest.map(Date),
+            latest: range.latest.map(Date),
+            pending: range.pending,
+        })
+    }
+
+    /// True when a line is at risk (see OrderLine.atRisk).
+    async fn at_risk(&self, ctx: &Context<'_>) -> Result<bool> {
+        let lines = deliveries(ctx, &self.0).await?;
+        let today = ctx.services()?.clock.today();
+        let lines: Vec<_> = lines.iter().map(|(_, line)| *line).collect();
+        Ok(eta::order_at_risk(
+            order_state(&self.0),
+            self.0.requested_delivery_date,
+            &lines,
+            today,
+        ))
+    }
+
+    async fn progress(&self, ctx: &Context<'_>) -> Result<FulfillmentProgress> {
+        let lines = ctx
+            .loader()?
+            .load_one(LinesOfOrder(self.0.id))
+            .await?
+            .unwrap_or_default();
+        let facts: Vec<_> = lines.iter().map(line_facts).collect();
+        Ok(status::order_progress(&facts).into())
+    }
+
+    /// Sum of quantity × unit price over the lines that are not cancelled.
+    async fn total(&self, ctx: &Context<'_>) -> Result<Money> {
+        let lines = ctx
+            .loader()?
+            .load_one(LinesOfOrder(self.0.id))
+            .await?
+            .unwrap_or_default();
+        let total = lines
+            .iter()
+            .filter(|line| line.cancelled_at.is_none())
+            .try_fold(0_i64, |sum, line| {
+                line.unit_price_e4
+                    .checked_mul(i64::from(line.quantity))?
+                    .checked_add(sum)
+            })
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!(
+                    "order {} total overflows",
+                    self.0.order_number
+                ))
+            })?;
+        Ok(Money::from_e4(total, &self.0.currency))
+    }
+
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
+        let lines = ctx
+            .loader()?
+            .load_one(LinesOfOrder(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(lines.into_iter().map(OrderLine).collect())
+    }
+
+    async fn shipments(&self, ctx: &Context<'_>) -> Result<Vec<Shipment>> {
+        let shipments = ctx
+            .loader()?
+            .load_one(ShipmentsOfOrder(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(shipments.into_iter().map(Shipment).collect())
+    }
+
+    async fn invoices(&self, ctx: &Context<'_>) -> Result<Vec<Invoice>> {
+        let invoices = ctx
+            .loader()?
+            .load_one(InvoicesOfOrder(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(invoices.into_iter().map(Invoice).collect())
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Relay page information.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+/// An order and its position in the list.
+#[derive(SimpleObject)]
+pub struct OrderEdge {
+    pub cursor: String,
+    pub node: Order,
+}
+
+/// One page of orders.
+pub struct OrderConnection {
+    pub page: store::orders::Page,
+    pub sort: store::orders::Sort,
+    pub scope: Scope,
+    pub filter: store::orders::OrderFilter,
+}
+
+#[Object]
+impl OrderConnection {
+    async fn edges(&self) -> Vec<OrderEdge> {
+        self.page
+            .rows
+            .iter()
+            .map(|row| OrderEdge {
+                cursor: Cursor::of(row, self.sort.field).encode(),
+                node: Order(row.clone()),
+            })
+            .collect()
+    }
+
+    async fn nodes(&self) -> Vec<Order> {
+        self.page.rows.iter().cloned().map(Order).collect()
+    }
+
+    async fn page_info(&self) -> PageInfo {
+        let cursor = |row: &order::Model| Cursor::of(row, self.sort.field).encode();
+        PageInfo {
+            has_next_page: self.page.has_next,
+            has_previous_page: self.page.has_previous,
+            start_cursor: self.page.rows.first().map(cursor),
+            end_cursor: self.page.rows.last().map(cursor),
+        }
+    }
+
+    /// Every order the filter selects, on all pages; one extra statement, only when asked.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i32> {
+        let services: &Arc<Services> = ctx.services()?;
+        let count = store::orders::count(&services.db, self.scope, &self.filter).await?;
+        Ok(i32::try_from(count).unwrap_or(i32::MAX))
+    }
+}
+
+/// How many orders have one status.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct StatusCount {
+    pub status: OrderStatus,
+    pub count: i32,
+}
+
+/// Figures for a dashboard, over the orders the filter selects.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct OrderSummary {
+    pub order_count: i32,
+    /// Every status the caller can see, zeros included, in lifecycle order.
+    pub by_status: Vec<StatusCount>,
+    pub open_line_count: i32,
+    /// Open lines whose ETA the vendor has not given yet.
+    pub lines_without_eta: i32,
+    /// Open lines whose ETA lies in the past.
+    pub overdue_lines: i32,
+}
+
+fn clamp(count: i64) -> i32 {
+    i32::try_from(count).unwrap_or(i32::MAX)
+}
+
+impl From<store::orders::Summary> for OrderSummary {
+    fn from(summary: store::orders::Summary) -> Self {
+        Self {
+            order_count: clamp(summary.order_count),
+            by_status: summary
+                .by_status
+                .into_iter()
+                .map(|(status, count)| StatusCount {
+                    status: status.into(),
+                    count: clamp(count),
+                })
+                .collect(),
+            open_line_count: clamp(summary.open_line_count),
+            lines_without_eta: clamp(summary.lines_without_eta),
+            overdue_lines: clamp(summary.overdue_lines),
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Shipments, what they carry, and serial numbers.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entities::{serial_number, shipment, shipment_line};
+
+use super::{
+    ContextExt,
+    catalogue::Product,
+    ids::{NodeKind, encode},
+    order::Order,
+    order_line::OrderLine,
+    promised,
+    scalars::Date,
+};
+use crate::loaders::{
+    LinesOfShipment, OrderById, OrderLineById, ProductById, SerialsOfShipmentLine, ShipmentById,
+};
+
+/// A shipment that left the warehouse.
+pub struct Shipment(pub shipment::Model);
+
+#[Object]
+impl Shipment {
+    pub async fn id(&self) -> ID {
+        encode(NodeKind::Shipment, self.0.id)
+    }
+
+    async fn shipment_number(&self) -> &str {
+        &self.0.shipment_number
+    }
+
+    async fn order(&self, ctx: &Context<'_>) -> Result<Order> {
+        let order = ctx.loader()?.load_one(OrderById(self.0.order_id)).await?;
+        Ok(Order(promised(order, "order", self.0.order_id)?))
+    }
+
+    /// The date the shipment left the warehouse.
+    async fn ship_date(&self) -> Date {
+        self.0.ship_date.into()
+    }
+
+    async fn carrier(&self) -> Option<&str> {
+        self.0.carrier.as_deref()
+    }
+
+    async fn tracking_number(&self) -> Option<&str> {
+        self.0.tracking_number.as_deref()
+    }
+
+    async fn tracking_url(&self) -> Option<&str> {
+        self.0.tracking_url.as_deref()
+    }
+
+    /// Null while the shipment is on its way.
+    async fn delivered_at(&self) -> Option<DateTime<Utc>> {
+        self.0.delivered_at
+    }
+
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<ShipmentLine>> {
+        let lines = ctx
+            .loader()?
+            .load_one(LinesOfShipment(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(lines.into_iter().map(ShipmentLine).collect())
+    }
+}
+
+/// The quantity of one order line on one shipment.
+pub struct ShipmentLine(pub shipment_line::Model);
+
+async fn shipment_of(ctx: &Context<'_>, line: &shipment_line::Model) -> Result<Shipment> {
+    let shipment = ctx
+        .loader()?
+        .load_one(ShipmentById(line.shipment_id))
+        .await?;
+    Ok(Shipment(promised(shipment, "shipment", line.shipment_id)?))
+}
+
+async fn order_line_of(ctx: &Context<'_>, line: &shipment_line::Model) -> Result<OrderLine> {
+    let order_line = ctx
+        .loader()?
+        .load_one(OrderLineById(line.order_line_id))
+        .await?;
+    Ok(OrderLine(promised(
+        order_line,
+        "order line",
+        line.order_line_id,
+    )?))
+}
+
+#[Object]
+impl ShipmentLine {
+    async fn shipment(&self, ctx: &Context<'_>) -> Result<Shipment> {
+        shipment_of(ctx, &self.0).await
+    }
+
+    async fn order_line(&self, ctx: &Context<'_>) -> Result<OrderLine> {
+        order_line_of(ctx, &self.0).await
+    }
+
+    async fn quantity(&self) -> i32 {
+        self.0.quantity
+    }
+
+    async fn serial_numbers(&self, ctx: &Context<'_>) -> Result<Vec<SerialNumber>> {
+        let serials = ctx
+            .loader()?
+            .load_one(SerialsOfShipmentLine(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(serials
+            .into_iter()
+            .map(|serial| SerialNumber {
+                serial,
+                line: self.0.clone(),
+            })
+            .collect())
+    }
+}
+
+/// The serial number of one shipped unit.
+pub struct SerialNumber {
+    pub serial: serial_number::Model,
+    /// The shipment line that carried the unit.
+    pub line: shipment_line::Model,
+}
+
+#[Object]
+impl SerialNumber {
+    async fn serial(&self) -> &str {
+        &self.serial.serial
+    }
+
+    async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
+        let order_line = order_line_of(ctx, &self.line).await?;
+        let product = ctx
+            .loader()?
+            .load_one(ProductById(order_line.0.product_id))
+            .await?;
+        Ok(Product(promised(
+            product,
+            "product",
+            order_line.0.product_id,
+        )?))
+    }
+
+    async fn order_line(&self, ctx: &Context<'_>) -> Result<OrderLine> {
+        order_line_of(ctx, &self.line).await
+    }
+
+    async fn shipment(&self, ctx: &Context<'_>) -> Result<Shipment> {
+        shipment_of(ctx, &self.line).await
+    }
+}

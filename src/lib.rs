@@ -1,0 +1,27 @@
+//! The Customer Portal: the GraphQL back end where resellers look up their orders, ETAs,
+//! shipments, serial numbers and invoices.
+//!
+//! A tour, from the edge inwards:
+
+/// The application builder and HTTP routes, shared by `main` and the tests.
+pub mod app;
+/// Roles, the Viewer, password hashing, access and refresh tokens.
+pub mod auth;
+/// The service's notion of "now", fixed in tests.
+pub mod clock;
+/// Configuration read once from the environment.
+pub mod config;
+/// The demo data set of `serve --demo`.
+pub mod demo;
+/// Business rules without I/O: statuses, ETA ranges, business days.
+pub mod domain;
+/// The error type and its single mapping to GraphQL codes.
+pub mod error;
+/// The GraphQL schema: roots and one file per type.
+pub mod graphql;
+/// One DataLoader key per relation.
+pub mod loaders;
+/// Exact money amounts.
+pub mod money;
+/// Every database query, scoped by the caller.
+pub mod store;

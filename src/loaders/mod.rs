@@ -1,0 +1,187 @@
+//! One DataLoader key type per relation. Each batch is one `IN (…)` statement from
+//! `store::batch`, so a list of N parents costs one statement per level, whatever N is.
+//! A loader is created per request: cached rows never cross from one caller to another.
+
+use std::{collections::HashMap, hash::Hash};
+
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use entities::{
+    company, electronic_delivery, eta_change, invoice, invoice_line, order, order_line, product,
+    serial_number, shipment, shipment_line, user, vendor,
+};
+use sea_orm::DatabaseConnection;
+
+use crate::store::batch;
+
+/// The per-request loader every resolver reaches through `ctx.data::<PortalLoader>()`.
+pub type PortalLoader = DataLoader<Loaders, HashMapCache>;
+
+/// Keys stay well under the bind-parameter limits of SQLite (32766) and PostgreSQL (65535)
+/// while letting a 100-order page with all its lines go in one batch.
+const MAX_BATCH: usize = 5_000;
+
+/// The database behind the loaders.
+pub struct Loaders {
+    db: DatabaseConnection,
+}
+
+impl Loaders {
+    /// A fresh loader for one request.
+    pub fn for_request(db: DatabaseConnection) -> PortalLoader {
+        DataLoader::with_cache(Self { db }, tokio::spawn, HashMapCache::default())
+            .max_batch_size(MAX_BATCH)
+    }
+}
+
+fn by_key<K: Hash + Eq, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, V> {
+    rows.into_iter().map(|row| (key(&row), row)).collect()
+}
+
+fn grouped<K: Hash + Eq + Copy, V>(
+    keys: &[K],
+    rows: Vec<V>,
+    key: impl Fn(&V) -> K,
+) -> HashMap<K, Vec<V>> {
+    let mut groups: HashMap<K, Vec<V>> = keys.iter().map(|key| (*key, Vec::new())).collect();
+    for row in rows {
+        groups.entry(key(&row)).or_default().push(row);
+    }
+    groups
+}
+
+fn raw(keys: &[impl Copy + Into<i64>]) -> Vec<i64> {
+    keys.iter().map(|key| (*key).into()).collect()
+}
+
+/// Declares a key that loads one row per id.
+macro_rules! one_by_id {
+    ($(#[$doc:meta])* $key:ident => $entity:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub struct $key(pub i64);
+
+        impl From<$key> for i64 {
+            fn from(key: $key) -> i64 {
+                key.0
+            }
+        }
+
+        impl Loader<$key> for Loaders {
+            type Value = $entity::Model;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
+                let rows = batch::rows_where_in::<$entity::Entity>(&self.db, $entity::Column::Id, &raw(keys), &[]).await?;
+                Ok(by_key(rows, |row| $key(row.id)))
+            }
+        }
+    };
+}
+
+/// Declares a key that loads the children of one parent, in a stable order.
+macro_rules! many_of {
+    ($(#[$doc:meta])* $key:ident => $entity:ident by $parent:ident / $field:ident, ordered by [$($order:ident),*]) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub struct $key(pub i64);
+
+        impl From<$key> for i64 {
+            fn from(key: $key) -> i64 {
+                key.0
+            }
+        }
+
+        impl Loader<$key> for Loaders {
+            type Value = Vec<$entity::Model>;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
+                let order = [$($entity::Column::$order),*];
+                let rows = batch::rows_where_in::<$entity::Entity>(&self.db, $entity::Column::$parent, &raw(keys), &order).await?;
+                Ok(grouped(keys, rows, |row| $key(row.$field)))
+            }
+        }
+    };
+}
+
+one_by_id!(/// An order by id.
+    OrderById => order);
+one_by_id!(/// An order line by id.
+    OrderLineById => order_line);
+one_by_id!(/// A product by id.
+    ProductById => product);
+one_by_id!(/// A vendor by id.
+    VendorById => vendor);
+one_by_id!(/// A shipment by id.
+    ShipmentById => shipment);
+one_by_id!(/// A shipment line by id.
+    ShipmentLineById => shipment_line);
+one_by_id!(/// A company by id.
+    CompanyById => company);
+one_by_id!(/// A user by id.
+    UserById => user);
+
+many_of!(/// The lines of an order, by line number.
+    LinesOfOrder => order_line by OrderId / order_id, ordered by [LineNumber, Id]);
+many_of!(/// The ETA changes of an order line, oldest first.
+    EtaChangesOfLine => eta_change by OrderLineId / order_line_id, ordered by [ChangedAt, Id]);
+many_of!(/// The shipments of an order, by ship date.
+    ShipmentsOfOrder => shipment by OrderId / order_id, ordered by [ShipDate, Id]);
+many_of!(/// The lines of a shipment.
+    LinesOfShipment => shipment_line by ShipmentId / shipment_id, ordered by [Id]);
+many_of!(/// The shipment lines that carried units of an order line.
+    ShipmentLinesOfLine => shipment_line by OrderLineId / order_line_id, ordered by [Id]);
+many_of!(/// The serial numbers of a shipment line.
+    SerialsOfShipmentLine => serial_number by ShipmentLineId / shipment_line_id, ordered by [Serial]);
+many_of!(/// The electronic deliveries of an order line, oldest first.
+    DeliveriesOfLine => electronic_delivery by OrderLineId / order_line_id, ordered by [DeliveredAt, Id]);
+many_of!(/// The invoices of an order, by date.
+    InvoicesOfOrder => invoice by OrderId / order_id, ordered by [InvoiceDate, Id]);
+many_of!(/// The lines of an invoice.
+    LinesOfInvoice => invoice_line by InvoiceId / invoice_id, ordered by [Id]);
+
+/// The serial numbers shipped for an order line, with the shipment line of each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SerialsOfLine(pub i64);
+
+impl Loader<SerialsOfLine> for Loaders {
+    type Value = Vec<(serial_number::Model, shipment_line::Model)>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[SerialsOfLine],
+    ) -> Result<HashMap<SerialsOfLine, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|key| key.0).collect();
+        let rows = batch::serials_of_order_lines(&self.db, &ids).await?;
+        Ok(grouped(keys, rows, |(_, line)| {
+            SerialsOfLine(line.order_line_id)
+        }))
+    }
+}
+
+/// The users of a company, by e-mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UsersOfCompany(pub i64);
+
+impl Loader<UsersOfCompany> for Loaders {
+    type Value = Vec<user::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[UsersOfCompany],
+    ) -> Result<HashMap<UsersOfCompany, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|key| key.0).collect();
+        let rows = batch::rows_where_in::<user::Entity>(
+            &self.db,
+            user::Column::CompanyId,
+            &ids,
+            &[user::Column::Email],
+        )
+        .await?;
+        Ok(grouped(keys, rows, |row| {
+            UsersOfCompany(row.company_id.unwrap_or_default())
+        }))
+    }
+}

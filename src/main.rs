@@ -1,0 +1,180 @@
+//! The `customer-portal` binary: parses the command line and hands over to the library.
+
+use std::{io::BufRead, process::ExitCode};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use customer_portal::{
+    app::App,
+    auth::{Role, password::hash_password},
+    clock::Clock,
+    config::Config,
+    demo,
+    store::{self, accounts},
+};
+use tracing_subscriber::EnvFilter;
+
+/// The Customer Portal's GraphQL back end.
+#[derive(Parser)]
+#[command(name = "customer-portal", version, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run pending migrations, then serve HTTP until SIGINT or SIGTERM.
+    Serve {
+        /// Fill an empty database with a demo data set first and print the demo sign-ins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Create (or reset) an active back-office user; the password is read from standard input.
+    CreateStaff {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// Shortest password accepted for staff accounts.
+const MIN_PASSWORD_CHARS: usize = 10;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let db = store::connect(&config.database_url).await?;
+    store::migrate(&db).await?;
+    match command {
+        Command::Migrate => {
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::CreateStaff { email, name } => create_staff(&db, &email, name.as_deref()).await,
+        Command::Serve { demo } => {
+            if demo {
+                seed_demo(&db).await?;
+            }
+            serve(&config, db).await
+        }
+    }
+}
+
+async fn create_staff(
+    db: &sea_orm::DatabaseConnection,
+    email: &str,
+    name: Option<&str>,
+) -> anyhow::Result<()> {
+    if !email.contains('@') {
+        bail!("--email is not an e-mail address");
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        bail!(
+            "the password (first line of standard input) must have at least {MIN_PASSWORD_CHARS} characters"
+        );
+    }
+    let hash = hash_password(password).context("hashing the password")?;
+    let user = accounts::upsert_user(
+        db,
+        accounts::NewUser {
+            email,
+            name,
+            role: Role::BackOffice,
+            company_id: None,
+            password_hash: Some(hash),
+        },
+        Clock::System.now(),
+    )
+    .await
+    .context("storing the staff user")?;
+    println!("back-office user {} is active", user.email);
+    Ok(())
+}
+
+async fn seed_demo(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    match demo::seed(db, Clock::System.today()).await? {
+        Some(sign_ins) => {
+            println!("Demo data loaded. Sign in with:");
+            for sign_in in sign_ins {
+                let company = sign_in.company.unwrap_or_else(|| "distributor".into());
+                println!(
+                    "  {:<15} {:<40} {:<20} ({company})",
+                    sign_in.role.as_str(),
+                    sign_in.email,
+                    sign_in.password
+                );
+            }
+        }
+        None => println!("The database already holds data: the demo set was not loaded again."),
+    }
+    Ok(())
+}
+
+async fn serve(config: &Config, db: sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    let app = App::new(config, db, Clock::System);
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("PORTAL_BIND: cannot listen on {}", config.bind))?;
+    tracing::info!("serving GraphQL on http://{}/graphql", config.bind);
+    axum::serve(listener, app.router())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM; axum then stops accepting and drains in-flight requests.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!("cannot listen for SIGTERM: {error}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,44 @@
+//! The data layer: every database query of the service, each scoped by the caller's `Scope`.
+
+pub mod accounts;
+pub mod batch;
+pub mod lookups;
+pub mod orders;
+pub mod writes;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+/// Which rows a caller may read. Built only from a `Viewer`, so no resolver filters by company
+/// on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Back office: every company, including orders not yet approved.
+    Everything,
+    /// A customer: its own company's approved (confirmed) orders and what hangs off them.
+    Company(i64),
+    /// Nothing at all.
+    Nothing,
+}
+
+/// Opens the pool (sqlx turns on SQLite's foreign keys, so both databases enforce them).
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url);
+    options.sqlx_logging(false).max_connections(16);
+    if url.starts_with("sqlite:") {
+        // SQLite allows one writer: a small pool avoids "database is locked" under load.
+        options.max_connections(4);
+    }
+    let db = Database::connect(options)
+        .await
+        .context("DATABASE_URL: cannot connect to the database")?;
+    Ok(db)
+}
+
+/// Applies pending migrations.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
+        .await
+        .context("running database migrations")
+}

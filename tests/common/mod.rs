@@ -1,0 +1,334 @@
+//! Test harness: a fresh database per test, the real app on top, and a small fixture builder
+//! that writes through the same data-layer functions as the back-office mutations.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, AtomicUsize, Ordering},
+};
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use customer_portal::{
+    app::App,
+    auth::{Role, password::hash_password},
+    clock::Clock,
+    config::Config,
+    domain::eta::{DeliveryMethod, ProductKind},
+    store::{self, accounts, writes},
+};
+use rust_decimal::Decimal;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+/// Monday 23 November 2026, noon UTC: the fixed "now" of every test.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+}
+
+pub fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A database of its own: a temporary SQLite file, or a new PostgreSQL database when
+/// `TEST_DATABASE_URL` names a server. Removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub async fn create() -> Self {
+        let unique = format!("{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) => {
+                let name = format!("cp_test_{unique}");
+                let admin = Database::connect(&admin_url).await.expect("TEST_DATABASE_URL must reach PostgreSQL");
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+                admin.close().await.unwrap();
+                let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+                Self {
+                    url: format!("{base}/{name}"),
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
+            }
+            Err(_) => {
+                let path = std::env::temp_dir().join(format!("customer-portal-test-{unique}.db"));
+                let _ = std::fs::remove_file(&path);
+                Self {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    cleanup: Cleanup::File(path),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime: do the async clean-up on a thread of its own.
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    runtime.block_on(async {
+                        if let Ok(admin) = Database::connect(&admin_url).await {
+                            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// The app on a fresh, migrated database, with a statement counter.
+pub struct TestApp {
+    pub app: App,
+    pub db: DatabaseConnection,
+    statements: Arc<AtomicUsize>,
+    _database: TestDb,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        let database = TestDb::create().await;
+        let mut db = store::connect(&database.url).await.unwrap();
+        store::migrate(&db).await.unwrap();
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let config = Config::from_lookup(|name| (name == "JWT_SECRET").then(|| "a-test-secret-that-is-long-enough-for-hs256".into())).unwrap();
+        let app = App::new(&config, db.clone(), Clock::Fixed(now()));
+        Self {
+            app,
+            db,
+            statements,
+            _database: database,
+        }
+    }
+
+    /// Runs a document as the holder of `token`; returns `{data, errors}` as JSON.
+    pub async fn run(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let header = token.map(|token| format!("Bearer {token}"));
+        let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
+        let response = self.app.execute(header.as_deref(), request).await;
+        serde_json::to_value(&response).unwrap()
+    }
+
+    /// Runs a document that must succeed; returns its `data`.
+    pub async fn data(&self, token: &str, query: &str, variables: Value) -> Value {
+        let response = self.run(Some(token), query, variables).await;
+        assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
+        response["data"].clone()
+    }
+
+    /// Statements run so far on this app's database.
+    pub fn statements(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    pub async fn company(&self, name: &str, customer_number: &str) -> i64 {
+        accounts::upsert_company(&self.db, name, customer_number, now()).await.unwrap().id
+    }
+
+    /// Creates an active user and signs in through the API; returns the access token.
+    pub async fn user(&self, email: &str, role: Role, company_id: Option<i64>) -> String {
+        let user = accounts::NewUser {
+            email,
+            name: None,
+            role,
+            company_id,
+            password_hash: Some(hash_password(PASSWORD).unwrap()),
+        };
+        accounts::upsert_user(&self.db, user, now()).await.unwrap();
+        self.login(email, PASSWORD).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let data = self
+            .run(
+                None,
+                "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }",
+                json!({"email": email, "password": password}),
+            )
+            .await;
+        data["data"]["login"]["accessToken"].as_str().unwrap_or_else(|| panic!("login failed: {data:#}")).to_owned()
+    }
+
+    /// Two vendors and three products: `HW-1` hardware (physical) and `SW-1` software
+    /// (electronic) of a vendor that delivers software after hardware, `SVC-1` a service.
+    pub async fn catalogue(&self) {
+        for (name, software_after_hardware) in [("Fortiwall", true), ("Acme Networks", false)] {
+            writes::upsert_vendor(
+                &self.db,
+                writes::VendorInput {
+                    name: name.into(),
+                    software_after_hardware,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        for (sku, kind, delivery_method, vendor) in [
+            ("HW-1", ProductKind::Hardware, DeliveryMethod::Physical, "Fortiwall"),
+            ("SW-1", ProductKind::Software, DeliveryMethod::Electronic, "Fortiwall"),
+            ("SVC-1", ProductKind::Service, DeliveryMethod::Electronic, "Acme Networks"),
+            ("HW-2", ProductKind::Hardware, DeliveryMethod::Physical, "Acme Networks"),
+        ] {
+            writes::upsert_product(
+                &self.db,
+                writes::ProductInput {
+                    sku: sku.into(),
+                    description: format!("{sku} description"),
+                    kind,
+                    delivery_method,
+                    vendor_name: vendor.into(),
+                },
+            )
+            .await
+            .unwrap();
+        }
+    }
+
+    /// An order of `customer_number` with lines `(sku, quantity, unit price, eta)`, numbered 1….
+    pub async fn order(&self, order_number: &str, customer_number: &str, lines: &[(&str, i32, &str, Option<&str>)]) {
+        self.order_with(order_number, customer_number, None, lines).await;
+    }
+
+    pub async fn order_with(&self, order_number: &str, customer_number: &str, requested: Option<&str>, lines: &[(&str, i32, &str, Option<&str>)]) {
+        let input = writes::OrderInput {
+            order_number: order_number.into(),
+            customer_number: customer_number.into(),
+            customer_reference: Some(format!("PO-{order_number}")),
+            order_date: date("2026-11-02"),
+            requested_delivery_date: requested.map(date),
+            currency: "EUR".into(),
+            lines: lines
+                .iter()
+                .enumerate()
+                .map(|(index, (sku, quantity, price, eta))| writes::LineInput {
+                    line_number: index as i32 + 1,
+                    sku: (*sku).into(),
+                    quantity: *quantity,
+                    unit_price: price.parse::<Decimal>().unwrap(),
+                    eta: eta.map(date),
+                })
+                .collect(),
+        };
+        writes::upsert_order(&self.db, input, now()).await.unwrap();
+    }
+
+    pub async fn confirm(&self, order_number: &str) {
+        writes::confirm_order(&self.db, order_number, now()).await.unwrap();
+    }
+
+    /// Ships `(line number, quantity, serials)`.
+    pub async fn ship(&self, shipment_number: &str, order_number: &str, lines: &[(i32, i32, &[&str])]) {
+        let input = writes::ShipmentInput {
+            shipment_number: shipment_number.into(),
+            order_number: order_number.into(),
+            ship_date: date("2026-11-20"),
+            carrier: Some("DHL".into()),
+            tracking_number: Some(format!("TRK-{shipment_number}")),
+            tracking_url: None,
+            lines: lines
+                .iter()
+                .map(|(line_number, quantity, serials)| writes::ShipmentLineInput {
+                    line_number: *line_number,
+                    quantity: *quantity,
+                    serial_numbers: serials.iter().map(|serial| (*serial).to_owned()).collect(),
+                })
+                .collect(),
+        };
+        writes::record_shipment(&self.db, input, now()).await.unwrap();
+    }
+
+    pub async fn deliver(&self, shipment_number: &str) {
+        writes::mark_shipment_delivered(&self.db, shipment_number, now(), now()).await.unwrap();
+    }
+
+    pub async fn email(&self, order_number: &str, line_number: i32, quantity: i32) {
+        let input = writes::ElectronicDeliveryInput {
+            order_number: order_number.into(),
+            line_number,
+            quantity,
+            recipient_email: "it@reseller.example".into(),
+            delivered_at: now(),
+        };
+        writes::record_electronic_delivery(&self.db, input, now()).await.unwrap();
+    }
+
+    pub async fn invoice(&self, invoice_number: &str, order_number: &str, lines: &[(i32, i32)]) {
+        let input = writes::InvoiceInput {
+            invoice_number: invoice_number.into(),
+            order_number: order_number.into(),
+            invoice_date: date("2026-11-21"),
+            lines: lines.to_vec(),
+        };
+        writes::record_invoice(&self.db, input, now()).await.unwrap();
+    }
+
+    pub async fn set_eta(&self, order_number: &str, line_number: i32, eta: Option<&str>, reason: &str) {
+        let update = writes::EtaUpdate {
+            order_number: order_number.into(),
+            line_number,
+            eta: eta.map(date),
+            reason: Some(reason.into()),
+        };
+        writes::update_etas(&self.db, vec![update], now()).await.unwrap();
+    }
+}
+
+/// Two companies with an admin each and a back-office user, and the catalogue.
+pub struct World {
+    pub app: TestApp,
+    pub staff: String,
+    pub alpha: String,
+    pub beta: String,
+    pub alpha_id: i64,
+    pub beta_id: i64,
+}
+
+impl World {
+    pub async fn new() -> Self {
+        let app = TestApp::new().await;
+        let alpha_id = app.company("Alpha Systems BV", "C-1").await;
+        let beta_id = app.company("Beta Networks NV", "C-2").await;
+        let staff = app.user("staff@distributor.example", Role::BackOffice, None).await;
+        let alpha = app.user("admin@alpha.example", Role::CustomerAdmin, Some(alpha_id)).await;
+        let beta = app.user("admin@beta.example", Role::CustomerAdmin, Some(beta_id)).await;
+        app.catalogue().await;
+        Self {
+            app,
+            staff,
+            alpha,
+            beta,
+            alpha_id,
+            beta_id,
+        }
+    }
+}
+
+/// The `extensions.code` of the first error of a response.
+pub fn error_code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {response:#}"))
+}
