@@ -68,17 +68,22 @@ impl App {
         authorization: Option<&str>,
         request: async_graphql::Request,
     ) -> async_graphql::Response {
-        let authentication =
-            match auth::authenticate(&self.services.db, &self.services.tokens, authorization).await
-            {
-                Ok(authentication) => authentication,
-                Err(error) => {
-                    let error: async_graphql::Error = error.into();
-                    return async_graphql::Response::from_errors(vec![
-                        error.into_server_error(Default::default()),
-                    ]);
-                }
-            };
+        let authentication = match auth::authenticate(
+            &self.services.db,
+            &self.services.tokens,
+            authorization,
+            self.services.clock.now(),
+        )
+        .await
+        {
+            Ok(authentication) => authentication,
+            Err(error) => {
+                let error: async_graphql::Error = error.into();
+                return async_graphql::Response::from_errors(vec![
+                    error.into_server_error(Default::default()),
+                ]);
+            }
+        };
         let request = request
             .data(authentication)
             .data(Loaders::for_request(self.services.db.clone()));

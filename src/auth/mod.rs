@@ -115,6 +115,7 @@ pub async fn authenticate(
     db: &DatabaseConnection,
     tokens: &AccessTokens,
     header: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Authentication> {
     let Some(header) = header else {
         return Ok(Authentication::Anonymous);
@@ -128,7 +129,7 @@ pub async fn authenticate(
             "the Authorization header must be `Bearer <token>`",
         ));
     };
-    let subject = match tokens.verify(token) {
+    let subject = match tokens.verify(token, now) {
         Ok(subject) => subject,
         Err(TokenError::Expired) => {
             return Ok(Authentication::Rejected(

@@ -47,14 +47,25 @@ enum Cleanup {
 
 impl TestDb {
     pub async fn create() -> Self {
-        let unique = format!("{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        let unique = format!(
+            "{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
         match std::env::var("TEST_DATABASE_URL") {
             Ok(admin_url) => {
                 let name = format!("cp_test_{unique}");
-                let admin = Database::connect(&admin_url).await.expect("TEST_DATABASE_URL must reach PostgreSQL");
-                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("TEST_DATABASE_URL must reach PostgreSQL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
                 admin.close().await.unwrap();
-                let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(base, _)| base);
                 Self {
                     url: format!("{base}/{name}"),
                     cleanup: Cleanup::Postgres { admin_url, name },
@@ -84,10 +95,17 @@ impl Drop for TestDb {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime: do the async clean-up on a thread of its own.
                 let _ = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
                     runtime.block_on(async {
                         if let Ok(admin) = Database::connect(&admin_url).await {
-                            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                            let _ = admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
+                                .await;
                             let _ = admin.close().await;
                         }
                     });
@@ -116,7 +134,10 @@ impl TestApp {
         db.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::SeqCst);
         });
-        let config = Config::from_lookup(|name| (name == "JWT_SECRET").then(|| "a-test-secret-that-is-long-enough-for-hs256".into())).unwrap();
+        let config = Config::from_lookup(|name| {
+            (name == "JWT_SECRET").then(|| "a-test-secret-that-is-long-enough-for-hs256".into())
+        })
+        .unwrap();
         let app = App::new(&config, db.clone(), Clock::Fixed(now()));
         Self {
             app,
@@ -129,7 +150,8 @@ impl TestApp {
     /// Runs a document as the holder of `token`; returns `{data, errors}` as JSON.
     pub async fn run(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let header = token.map(|token| format!("Bearer {token}"));
-        let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
+        let request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(variables));
         let response = self.app.execute(header.as_deref(), request).await;
         serde_json::to_value(&response).unwrap()
     }
@@ -137,7 +159,10 @@ impl TestApp {
     /// Runs a document that must succeed; returns its `data`.
     pub async fn data(&self, token: &str, query: &str, variables: Value) -> Value {
         let response = self.run(Some(token), query, variables).await;
-        assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
         response["data"].clone()
     }
 
@@ -147,7 +172,10 @@ impl TestApp {
     }
 
     pub async fn company(&self, name: &str, customer_number: &str) -> i64 {
-        accounts::upsert_company(&self.db, name, customer_number, now()).await.unwrap().id
+        accounts::upsert_company(&self.db, name, customer_number, now())
+            .await
+            .unwrap()
+            .id
     }
 
     /// Creates an active user and signs in through the API; returns the access token.
@@ -171,7 +199,10 @@ impl TestApp {
                 json!({"email": email, "password": password}),
             )
             .await;
-        data["data"]["login"]["accessToken"].as_str().unwrap_or_else(|| panic!("login failed: {data:#}")).to_owned()
+        data["data"]["login"]["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login failed: {data:#}"))
+            .to_owned()
     }
 
     /// Two vendors and three products: `HW-1` hardware (physical) and `SW-1` software
@@ -189,10 +220,30 @@ impl TestApp {
             .unwrap();
         }
         for (sku, kind, delivery_method, vendor) in [
-            ("HW-1", ProductKind::Hardware, DeliveryMethod::Physical, "Fortiwall"),
-            ("SW-1", ProductKind::Software, DeliveryMethod::Electronic, "Fortiwall"),
-            ("SVC-1", ProductKind::Service, DeliveryMethod::Electronic, "Acme Networks"),
-            ("HW-2", ProductKind::Hardware, DeliveryMethod::Physical, "Acme Networks"),
+            (
+                "HW-1",
+                ProductKind::Hardware,
+                DeliveryMethod::Physical,
+                "Fortiwall",
+            ),
+            (
+                "SW-1",
+                ProductKind::Software,
+                DeliveryMethod::Electronic,
+                "Fortiwall",
+            ),
+            (
+                "SVC-1",
+                ProductKind::Service,
+                DeliveryMethod::Electronic,
+                "Acme Networks",
+            ),
+            (
+                "HW-2",
+                ProductKind::Hardware,
+                DeliveryMethod::Physical,
+                "Acme Networks",
+            ),
         ] {
             writes::upsert_product(
                 &self.db,
@@ -210,11 +261,23 @@ impl TestApp {
     }
 
     /// An order of `customer_number` with lines `(sku, quantity, unit price, eta)`, numbered 1….
-    pub async fn order(&self, order_number: &str, customer_number: &str, lines: &[(&str, i32, &str, Option<&str>)]) {
-        self.order_with(order_number, customer_number, None, lines).await;
+    pub async fn order(
+        &self,
+        order_number: &str,
+        customer_number: &str,
+        lines: &[(&str, i32, &str, Option<&str>)],
+    ) {
+        self.order_with(order_number, customer_number, None, lines)
+            .await;
     }
 
-    pub async fn order_with(&self, order_number: &str, customer_number: &str, requested: Option<&str>, lines: &[(&str, i32, &str, Option<&str>)]) {
+    pub async fn order_with(
+        &self,
+        order_number: &str,
+        customer_number: &str,
+        requested: Option<&str>,
+        lines: &[(&str, i32, &str, Option<&str>)],
+    ) {
         let input = writes::OrderInput {
             order_number: order_number.into(),
             customer_number: customer_number.into(),
@@ -238,11 +301,18 @@ impl TestApp {
     }
 
     pub async fn confirm(&self, order_number: &str) {
-        writes::confirm_order(&self.db, order_number, now()).await.unwrap();
+        writes::confirm_order(&self.db, order_number, now())
+            .await
+            .unwrap();
     }
 
     /// Ships `(line number, quantity, serials)`.
-    pub async fn ship(&self, shipment_number: &str, order_number: &str, lines: &[(i32, i32, &[&str])]) {
+    pub async fn ship(
+        &self,
+        shipment_number: &str,
+        order_number: &str,
+        lines: &[(i32, i32, &[&str])],
+    ) {
         let input = writes::ShipmentInput {
             shipment_number: shipment_number.into(),
             order_number: order_number.into(),
@@ -252,18 +322,24 @@ impl TestApp {
             tracking_url: None,
             lines: lines
                 .iter()
-                .map(|(line_number, quantity, serials)| writes::ShipmentLineInput {
-                    line_number: *line_number,
-                    quantity: *quantity,
-                    serial_numbers: serials.iter().map(|serial| (*serial).to_owned()).collect(),
-                })
+                .map(
+                    |(line_number, quantity, serials)| writes::ShipmentLineInput {
+                        line_number: *line_number,
+                        quantity: *quantity,
+                        serial_numbers: serials.iter().map(|serial| (*serial).to_owned()).collect(),
+                    },
+                )
                 .collect(),
         };
-        writes::record_shipment(&self.db, input, now()).await.unwrap();
+        writes::record_shipment(&self.db, input, now())
+            .await
+            .unwrap();
     }
 
     pub async fn deliver(&self, shipment_number: &str) {
-        writes::mark_shipment_delivered(&self.db, shipment_number, now(), now()).await.unwrap();
+        writes::mark_shipment_delivered(&self.db, shipment_number, now(), now())
+            .await
+            .unwrap();
     }
 
     pub async fn email(&self, order_number: &str, line_number: i32, quantity: i32) {
@@ -274,7 +350,9 @@ impl TestApp {
             recipient_email: "it@reseller.example".into(),
             delivered_at: now(),
         };
-        writes::record_electronic_delivery(&self.db, input, now()).await.unwrap();
+        writes::record_electronic_delivery(&self.db, input, now())
+            .await
+            .unwrap();
     }
 
     pub async fn invoice(&self, invoice_number: &str, order_number: &str, lines: &[(i32, i32)]) {
@@ -284,17 +362,27 @@ impl TestApp {
             invoice_date: date("2026-11-21"),
             lines: lines.to_vec(),
         };
-        writes::record_invoice(&self.db, input, now()).await.unwrap();
+        writes::record_invoice(&self.db, input, now())
+            .await
+            .unwrap();
     }
 
-    pub async fn set_eta(&self, order_number: &str, line_number: i32, eta: Option<&str>, reason: &str) {
+    pub async fn set_eta(
+        &self,
+        order_number: &str,
+        line_number: i32,
+        eta: Option<&str>,
+        reason: &str,
+    ) {
         let update = writes::EtaUpdate {
             order_number: order_number.into(),
             line_number,
             eta: eta.map(date),
             reason: Some(reason.into()),
         };
-        writes::update_etas(&self.db, vec![update], now()).await.unwrap();
+        writes::update_etas(&self.db, vec![update], now())
+            .await
+            .unwrap();
     }
 }
 
@@ -313,9 +401,15 @@ impl World {
         let app = TestApp::new().await;
         let alpha_id = app.company("Alpha Systems BV", "C-1").await;
         let beta_id = app.company("Beta Networks NV", "C-2").await;
-        let staff = app.user("staff@distributor.example", Role::BackOffice, None).await;
-        let alpha = app.user("admin@alpha.example", Role::CustomerAdmin, Some(alpha_id)).await;
-        let beta = app.user("admin@beta.example", Role::CustomerAdmin, Some(beta_id)).await;
+        let staff = app
+            .user("staff@distributor.example", Role::BackOffice, None)
+            .await;
+        let alpha = app
+            .user("admin@alpha.example", Role::CustomerAdmin, Some(alpha_id))
+            .await;
+        let beta = app
+            .user("admin@beta.example", Role::CustomerAdmin, Some(beta_id))
+            .await;
         app.catalogue().await;
         Self {
             app,
@@ -330,5 +424,7 @@ impl World {
 
 /// The `extensions.code` of the first error of a response.
 pub fn error_code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {response:#}"))
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {response:#}"))
 }
