@@ -12,6 +12,7 @@ use axum::{
     routing::get,
 };
 use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use crate::{
@@ -20,7 +21,7 @@ use crate::{
     config::{Config, Limits},
     error::{self, AppError},
     graphql::{self, PortalSchema, Services},
-    loaders::Loaders,
+    loaders::{BatchWhenIdle, Loaders},
 };
 
 /// Issuer and audience of access tokens: a token of another service is not accepted here.
@@ -84,10 +85,11 @@ impl App {
                 ]);
             }
         };
+        let idle = Arc::new(Notify::new());
         let request = request
             .data(authentication)
-            .data(Loaders::for_request(self.services.db.clone()));
-        let mut response = self.schema.execute(request).await;
+            .data(Loaders::for_request(self.services.db.clone(), idle.clone()));
+        let mut response = BatchWhenIdle::new(self.schema.execute(request), idle).await;
         error::classify_unhandled(&mut response);
         response
     }

@@ -2,7 +2,18 @@
 //! `store::batch`, so a list of N parents costs one statement per level, whatever N is.
 //! A loader is created per request: cached rows never cross from one caller to another.
 
-use std::{collections::HashMap, hash::Hash};
+use std::{
+    collections::HashMap,
+    future::Future,
+    hash::Hash,
+    pin::Pin,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    task::{Context, Poll, Wake, Waker},
+    time::Duration,
+};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entities::{
@@ -10,6 +21,7 @@ use entities::{
     serial_number, shipment, shipment_line, user, vendor,
 };
 use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
 
 use crate::store::batch;
 
@@ -26,10 +38,76 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// A fresh loader for one request.
-    pub fn for_request(db: DatabaseConnection) -> PortalLoader {
-        DataLoader::with_cache(Self { db }, tokio::spawn, HashMapCache::default())
+    /// A fresh loader for one request, whose batches start when `idle` says the request has
+    /// registered every key it can (see [`BatchWhenIdle`]).
+    pub fn for_request(db: DatabaseConnection, idle: Arc<Notify>) -> PortalLoader {
+        let spawner = move |batch: Pin<Box<dyn Future<Output = ()> + Send>>| {
+            // Created now, while the request is still being polled, so that the signal at the
+            // end of this poll reaches it.
+            let request_idle = idle.clone().notified_owned();
+            tokio::spawn(async move {
+                request_idle.await;
+                batch.await;
+            })
+        };
+        DataLoader::with_cache(Self { db }, spawner, HashMapCache::default())
+            .delay(Duration::ZERO)
             .max_batch_size(MAX_BATCH)
+    }
+}
+
+/// Runs a request and signals every time it stops to wait. A timer-based batch window splits
+/// batches whenever resolving a level takes longer than the window (a slow machine, a debug
+/// build, a large page); waiting until the request is idle means that every resolver that could
+/// run has asked for its keys, so each level is exactly one statement per relation.
+pub struct BatchWhenIdle<F> {
+    request: Pin<Box<F>>,
+    idle: Arc<Notify>,
+}
+
+impl<F: Future> BatchWhenIdle<F> {
+    /// Wraps `request`; pass the same `idle` to [`Loaders::for_request`].
+    pub fn new(request: F, idle: Arc<Notify>) -> Self {
+        Self {
+            request: Box::pin(request),
+            idle,
+        }
+    }
+}
+
+impl<F: Future> Future for BatchWhenIdle<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let watch = Arc::new(WakeWatch {
+            waker: cx.waker().clone(),
+            woken: AtomicBool::new(false),
+        });
+        let waker = Waker::from(watch.clone());
+        let polled = self.request.as_mut().poll(&mut Context::from_waker(&waker));
+        // A request that woke itself while being polled only yielded to be fair (join_all and
+        // tokio's budget do that); it still has keys to ask for.
+        if polled.is_pending() && !watch.woken.load(Ordering::SeqCst) {
+            self.idle.notify_waiters();
+        }
+        polled
+    }
+}
+
+/// Passes wake-ups on, remembering that one happened.
+struct WakeWatch {
+    waker: Waker,
+    woken: AtomicBool,
+}
+
+impl Wake for WakeWatch {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        self.waker.wake_by_ref();
     }
 }
 

@@ -1,0 +1,104 @@
+//! A full dashboard query costs a fixed number of SQL statements, whatever the number of
+//! orders, lines, shipments or serials on the page.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::World;
+use serde_json::json;
+
+const DASHBOARD: &str = r#"query($first: Int) {
+  orders(first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id orderNumber customerReference orderDate status atRisk updatedAt
+      company { name }
+      eta { earliest latest pending }
+      progress { ordered shipped delivered invoiced }
+      total { amount currency }
+      lines {
+        lineNumber quantity status eta expectedDeliveryDate awaitingHardware atRisk
+        unitPrice { amount currency }
+        progress { ordered shipped delivered invoiced }
+        product { sku description kind deliveryMethod vendor { name softwareAfterHardware } }
+        etaHistory { previousEta newEta changedAt reason }
+        electronicDeliveries { quantity }
+      }
+      shipments {
+        shipmentNumber shipDate carrier trackingNumber deliveredAt
+        lines { quantity orderLine { lineNumber } serialNumbers { serial } }
+      }
+      invoices { invoiceNumber total { amount } lines { quantity amount { amount } } }
+    }
+  }
+}"#;
+
+/// `count` orders of Alpha, each with hardware shipped in two shipments with serials, software
+/// delivered by e-mail, a changed ETA and an invoice.
+async fn with_orders(count: usize) -> World {
+    let world = World::new().await;
+    let app = &world.app;
+    for index in 0..count {
+        let number = format!("SO-{index:03}");
+        app.order(
+            &number,
+            "C-1",
+            &[
+                ("HW-1", 3, "100", Some("2026-11-25")),
+                ("SW-1", 2, "20", None),
+                ("HW-2", 1, "5", None),
+            ],
+        )
+        .await;
+        app.confirm(&number).await;
+        app.set_eta(&number, 1, Some("2026-11-27"), "Vendor lead time extended")
+            .await;
+        let serial = |unit: usize| format!("SN-{index:03}-{unit}");
+        let (first, second, third) = (serial(1), serial(2), serial(3));
+        app.ship(
+            &format!("SH-{index:03}-A"),
+            &number,
+            &[(1, 2, &[first.as_str(), second.as_str()])],
+        )
+        .await;
+        app.ship(
+            &format!("SH-{index:03}-B"),
+            &number,
+            &[(1, 1, &[third.as_str()])],
+        )
+        .await;
+        app.email(&number, 2, 2).await;
+        app.invoice(&format!("INV-{index:03}"), &number, &[(1, 3), (2, 2)])
+            .await;
+    }
+    world
+}
+
+async fn statements_for_dashboard(world: &World, first: usize) -> usize {
+    let before = world.app.statements();
+    let data = world
+        .app
+        .data(&world.alpha, DASHBOARD, json!({"first": first}))
+        .await;
+    let statements = world.app.statements() - before;
+    let nodes = data["orders"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), first);
+    assert_eq!(
+        nodes[0]["shipments"][0]["lines"][0]["serialNumbers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    statements
+}
+
+#[tokio::test]
+async fn the_dashboard_costs_the_same_statements_for_5_and_50_orders() {
+    let small = statements_for_dashboard(&with_orders(5).await, 5).await;
+    let large = statements_for_dashboard(&with_orders(50).await, 50).await;
+    println!("dashboard statements: {small} at 5 orders, {large} at 50 orders");
+    assert_eq!(small, large);
+    assert!(large <= 16, "{large} statements for one dashboard request");
+}
