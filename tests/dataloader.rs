@@ -65,7 +65,7 @@ async fn with_orders(count: usize) -> World {
         app.ship(
             &format!("SH-{index:03}-B"),
             &number,
-            &[(1, 1, &[third.as_str()])],
+            &[(1, 1, &[third.as_str()]), (3, 1, &[])],
         )
         .await;
         app.email(&number, 2, 2).await;

@@ -2,6 +2,7 @@
 //! gather inputs through the loaders and the data layer and hand them to `domain`.
 
 mod account;
+mod back_office;
 mod catalogue;
 mod ids;
 mod invoice;
@@ -40,18 +41,26 @@ pub struct Services {
 /// Builds the schema with its limits; the same builder serves HTTP, tests and `schema.graphql`.
 pub fn build_schema(services: Arc<Services>) -> PortalSchema {
     let limits = services.limits.clone();
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-        .data(services)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .finish()
+    Schema::build(
+        query::Query,
+        mutation::Mutation::default(),
+        EmptySubscription,
+    )
+    .data(services)
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .finish()
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        query::Query,
+        mutation::Mutation::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }
 
 /// Typed access to request and schema data.

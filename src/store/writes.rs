@@ -11,13 +11,13 @@ use entities::{
 };
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use crate::{
     domain::{
-        eta::{DeliveryMethod, ProductKind},
+        eta::{DeliveryMethod, LineDelivery, ProductKind, awaiting_hardware, hardware_all_shipped},
         status::{LineFacts, OrderState, Progress, order_status},
     },
     error::{AppError, AppResult},
@@ -112,6 +112,26 @@ pub struct ElectronicDeliveryInput {
     pub delivered_at: DateTime<Utc>,
 }
 
+/// What a write left behind, and whether it changed anything: a resent record changes nothing.
+#[derive(Clone, Debug)]
+pub struct Written<T> {
+    pub row: T,
+    pub changed: bool,
+}
+
+impl<T> Written<T> {
+    fn changed(row: T) -> Self {
+        Self { row, changed: true }
+    }
+
+    fn unchanged(row: T) -> Self {
+        Self {
+            row,
+            changed: false,
+        }
+    }
+}
+
 fn required(field: &str, value: &str) -> AppResult<String> {
     let value = value.trim();
     if value.is_empty() {
@@ -135,9 +155,9 @@ fn positive(field: &str, quantity: i32) -> AppResult<()> {
 
 /// Creates the vendor or updates its flag.
 pub async fn upsert_vendor(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     input: VendorInput,
-) -> AppResult<vendor::Model> {
+) -> AppResult<Written<vendor::Model>> {
     let name = required("input.name", &input.name)?;
     db.transaction::<_, _, AppError>(|txn| {
         Box::pin(async move {
@@ -149,20 +169,22 @@ pub async fn upsert_vendor(
                 Some(existing)
                     if existing.software_after_hardware == input.software_after_hardware =>
                 {
-                    Ok(existing)
+                    Ok(Written::unchanged(existing))
                 }
                 Some(existing) => {
                     let mut active: vendor::ActiveModel = existing.into();
                     active.software_after_hardware = Set(input.software_after_hardware);
-                    Ok(active.update(txn).await?)
+                    Ok(Written::changed(active.update(txn).await?))
                 }
-                None => Ok(vendor::ActiveModel {
-                    name: Set(name),
-                    software_after_hardware: Set(input.software_after_hardware),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await?),
+                None => Ok(Written::changed(
+                    vendor::ActiveModel {
+                        name: Set(name),
+                        software_after_hardware: Set(input.software_after_hardware),
+                        ..Default::default()
+                    }
+                    .insert(txn)
+                    .await?,
+                )),
             }
         })
     })
@@ -172,9 +194,9 @@ pub async fn upsert_vendor(
 
 /// Creates the product or updates it; the vendor must exist.
 pub async fn upsert_product(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     input: ProductInput,
-) -> AppResult<product::Model> {
+) -> AppResult<Written<product::Model>> {
     let sku = required("input.sku", &input.sku)?;
     let description = required("input.description", &input.description)?;
     let vendor_name = required("input.vendorName", &input.vendor_name)?;
@@ -209,7 +231,7 @@ pub async fn upsert_product(
                         existing.vendor_id,
                     ) == wanted =>
                 {
-                    Ok(existing)
+                    Ok(Written::unchanged(existing))
                 }
                 Some(existing) => {
                     let mut active: product::ActiveModel = existing.into();
@@ -217,18 +239,20 @@ pub async fn upsert_product(
                     active.kind = Set(wanted.1);
                     active.delivery_method = Set(wanted.2);
                     active.vendor_id = Set(wanted.3);
-                    Ok(active.update(txn).await?)
+                    Ok(Written::changed(active.update(txn).await?))
                 }
-                None => Ok(product::ActiveModel {
-                    sku: Set(sku),
-                    description: Set(wanted.0),
-                    kind: Set(wanted.1),
-                    delivery_method: Set(wanted.2),
-                    vendor_id: Set(wanted.3),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await?),
+                None => Ok(Written::changed(
+                    product::ActiveModel {
+                        sku: Set(sku),
+                        description: Set(wanted.0),
+                        kind: Set(wanted.1),
+                        delivery_method: Set(wanted.2),
+                        vendor_id: Set(wanted.3),
+                        ..Default::default()
+                    }
+                    .insert(txn)
+                    .await?,
+                )),
             }
         })
     })
@@ -249,10 +273,10 @@ struct LineRow {
 /// Creates an order, or replaces one the back office has not approved yet. An approved order
 /// sent again unchanged is accepted as it is; changed, it is a CONFLICT.
 pub async fn upsert_order(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     input: OrderInput,
     now: DateTime<Utc>,
-) -> AppResult<order::Model> {
+) -> AppResult<Written<order::Model>> {
     let order_number = required("input.orderNumber", &input.order_number)?;
     let customer_number = required("input.customerNumber", &input.customer_number)?;
     let currency = input.currency.trim().to_owned();
@@ -321,7 +345,7 @@ pub async fn upsert_order(
                     let unchanged = (existing.company_id, existing.customer_reference.clone(), existing.order_date, existing.requested_delivery_date, existing.currency.clone()) == header
                         && stored.iter().map(|(_, row)| row).eq(rows.iter());
                     if unchanged {
-                        return Ok(existing);
+                        return Ok(Written::unchanged(existing));
                     }
                     if existing.confirmed_at.is_some() || existing.cancelled_at.is_some() {
                         return Err(AppError::Conflict(format!(
@@ -358,7 +382,7 @@ pub async fn upsert_order(
                     order
                 }
             };
-            refresh_order(txn, order.id, now).await
+            refresh_order(txn, order.id, now).await.map(Written::changed)
         })
     })
     .await
@@ -505,10 +529,10 @@ fn line_of<'a>(
 
 /// Approves the order: it becomes visible to its customer, CONFIRMED.
 pub async fn confirm_order(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     order_number: &str,
     now: DateTime<Utc>,
-) -> AppResult<order::Model> {
+) -> AppResult<Written<order::Model>> {
     let order_number = order_number.to_owned();
     db.transaction::<_, _, AppError>(|txn| {
         Box::pin(async move {
@@ -519,12 +543,14 @@ pub async fn confirm_order(
                 )));
             }
             if order.confirmed_at.is_some() {
-                return Ok(order);
+                return Ok(Written::unchanged(order));
             }
             let mut active: order::ActiveModel = order.into();
             active.confirmed_at = Set(Some(now));
             let order = active.update(txn).await?;
-            refresh_order(txn, order.id, now).await
+            refresh_order(txn, order.id, now)
+                .await
+                .map(Written::changed)
         })
     })
     .await
@@ -533,16 +559,16 @@ pub async fn confirm_order(
 
 /// Cancels the whole order; refused once anything of it has shipped.
 pub async fn cancel_order(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     order_number: &str,
     now: DateTime<Utc>,
-) -> AppResult<order::Model> {
+) -> AppResult<Written<order::Model>> {
     let order_number = order_number.to_owned();
     db.transaction::<_, _, AppError>(|txn| {
         Box::pin(async move {
             let order = find_order(txn, "orderNumber", &order_number).await?;
             if order.cancelled_at.is_some() {
-                return Ok(order);
+                return Ok(Written::unchanged(order));
             }
             if lines_by_number(txn, order.id)
                 .await?
@@ -556,7 +582,9 @@ pub async fn cancel_order(
             let mut active: order::ActiveModel = order.into();
             active.cancelled_at = Set(Some(now));
             let order = active.update(txn).await?;
-            refresh_order(txn, order.id, now).await
+            refresh_order(txn, order.id, now)
+                .await
+                .map(Written::changed)
         })
     })
     .await
@@ -565,11 +593,11 @@ pub async fn cancel_order(
 
 /// Cancels one line of which nothing has shipped.
 pub async fn cancel_order_line(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     order_number: &str,
     line_number: i32,
     now: DateTime<Utc>,
-) -> AppResult<order_line::Model> {
+) -> AppResult<Written<order_line::Model>> {
     let order_number = order_number.to_owned();
     db.transaction::<_, _, AppError>(|txn| {
         Box::pin(async move {
@@ -577,7 +605,7 @@ pub async fn cancel_order_line(
             let lines = lines_by_number(txn, order.id).await?;
             let line = line_of(&lines, "lineNumber", &order, line_number)?.clone();
             if line.cancelled_at.is_some() {
-                return Ok(line);
+                return Ok(Written::unchanged(line));
             }
             if line.shipped_quantity > 0 {
                 return Err(AppError::Conflict(format!("line {line_number} of order {order_number} has shipped units and cannot be cancelled")));
@@ -586,7 +614,7 @@ pub async fn cancel_order_line(
             active.cancelled_at = Set(Some(now));
             let line = active.update(txn).await?;
             refresh_order(txn, order.id, now).await?;
-            Ok(line)
+            Ok(Written::changed(line))
         })
     })
     .await
@@ -596,10 +624,10 @@ pub async fn cancel_order_line(
 /// Applies all the ETA updates or none. A change appends to the line's history; the same
 /// value again appends nothing.
 pub async fn update_etas(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     updates: Vec<EtaUpdate>,
     now: DateTime<Utc>,
-) -> AppResult<Vec<order_line::Model>> {
+) -> AppResult<Written<Vec<order_line::Model>>> {
     db.transaction::<_, _, AppError>(|txn| {
         Box::pin(async move {
             let mut changed_orders = HashSet::new();
@@ -638,10 +666,14 @@ pub async fn update_etas(
                 result.push(active.update(txn).await?);
                 changed_orders.insert(order.id);
             }
+            let changed = !changed_orders.is_empty();
             for order_id in changed_orders {
                 refresh_order(txn, order_id, now).await?;
             }
-            Ok(result)
+            Ok(Written {
+                row: result,
+                changed,
+            })
         })
     })
     .await
@@ -651,10 +683,10 @@ pub async fn update_etas(
 /// Records a shipment. Sent again unchanged it is accepted as it is; a different shipment
 /// under the same number is a CONFLICT, so quantities and serials are never doubled.
 pub async fn record_shipment(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     input: ShipmentInput,
     now: DateTime<Utc>,
-) -> AppResult<shipment::Model> {
+) -> AppResult<Written<shipment::Model>> {
     let shipment_number = required("input.shipmentNumber", &input.shipment_number)?;
     if input.lines.is_empty() {
         return Err(AppError::bad_input(
@@ -694,7 +726,7 @@ pub async fn record_shipment(
                 .await?
             {
                 return if same_shipment(txn, &existing, &order, &input).await? {
-                    Ok(existing)
+                    Ok(Written::unchanged(existing))
                 } else {
                     Err(AppError::Conflict(format!(
                         "shipment {shipment_number} was already recorded with other contents"
@@ -798,11 +830,69 @@ pub async fn record_shipment(
                 }
             }
             refresh_order(txn, order.id, now).await?;
-            Ok(shipment)
+            Ok(Written::changed(shipment))
         })
     })
     .await
     .map_err(Into::into)
+}
+
+/// What the delivery rules need of each line of an order, by line id: two statements.
+async fn line_deliveries(
+    db: &impl ConnectionTrait,
+    lines: &HashMap<i32, order_line::Model>,
+) -> AppResult<HashMap<i64, LineDelivery>> {
+    let product_ids: Vec<i64> = lines.values().map(|line| line.product_id).collect();
+    let products: HashMap<i64, product::Model> = product::Entity::find()
+        .filter(product::Column::Id.is_in(product_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|product| (product.id, product))
+        .collect();
+    let vendor_ids: Vec<i64> = products.values().map(|product| product.vendor_id).collect();
+    let vendors: HashMap<i64, bool> = vendor::Entity::find()
+        .filter(vendor::Column::Id.is_in(vendor_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|vendor| (vendor.id, vendor.software_after_hardware))
+        .collect();
+    let mut deliveries = HashMap::with_capacity(lines.len());
+    for line in lines.values() {
+        let product = products.get(&line.product_id).ok_or_else(|| {
+            anyhow::anyhow!(
+                "product {} of order line {} is missing",
+                line.product_id,
+                line.id
+            )
+        })?;
+        let broken = |error: crate::domain::status::UnknownVariant| {
+            AppError::Internal(anyhow::anyhow!("product {}: {error}", product.sku))
+        };
+        deliveries.insert(
+            line.id,
+            LineDelivery {
+                kind: product.kind.parse().map_err(broken)?,
+                vendor_software_after_hardware: vendors
+                    .get(&product.vendor_id)
+                    .copied()
+                    .unwrap_or(false),
+                method: product.delivery_method.parse().map_err(broken)?,
+                eta: line.eta,
+                facts: LineFacts {
+                    cancelled: line.cancelled_at.is_some(),
+                    progress: Progress {
+                        ordered: line.quantity,
+                        shipped: line.shipped_quantity,
+                        delivered: line.delivered_quantity,
+                        invoiced: line.invoiced_quantity,
+                    },
+                },
+            },
+        );
+    }
+    Ok(deliveries)
 }
 
 async fn products_of(
@@ -885,11 +975,11 @@ async fn same_shipment(
 
 /// Marks a shipment delivered to the customer; a second call changes nothing.
 pub async fn mark_shipment_delivered(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     shipment_number: &str,
     delivered_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> AppResult<shipment::Model> {
+) -> AppResult<Written<shipment::Model>> {
     let shipment_number = shipment_number.to_owned();
     db.transaction::<_, _, AppError>(|txn| {
         Box::pin(async move {
@@ -904,14 +994,23 @@ pub async fn mark_shipment_delivered(
                     )
                 })?;
             if shipment.delivered_at.is_some() {
-                return Ok(shipment);
+                return Ok(Written::unchanged(shipment));
+            }
+            if delivered_at.date_naive() < shipment.ship_date {
+                return Err(AppError::bad_input(
+                    "deliveredAt",
+                    format!(
+                        "shipment {} left the warehouse on {}: it cannot be delivered before",
+                        shipment.shipment_number, shipment.ship_date
+                    ),
+                ));
             }
             let order_id = shipment.order_id;
             let mut active: shipment::ActiveModel = shipment.into();
             active.delivered_at = Set(Some(delivered_at));
             let shipment = active.update(txn).await?;
             refresh_order(txn, order_id, now).await?;
-            Ok(shipment)
+            Ok(Written::changed(shipment))
         })
     })
     .await
@@ -920,10 +1019,10 @@ pub async fn mark_shipment_delivered(
 
 /// Records units delivered by e-mail; the same delivery sent again is recorded once.
 pub async fn record_electronic_delivery(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     input: ElectronicDeliveryInput,
     now: DateTime<Utc>,
-) -> AppResult<order_line::Model> {
+) -> AppResult<Written<order_line::Model>> {
     positive("quantity", input.quantity)?;
     let recipient = required("recipientEmail", &input.recipient_email)?;
     if !recipient.contains('@') {
@@ -945,7 +1044,7 @@ pub async fn record_electronic_delivery(
                 .one(txn)
                 .await?;
             if duplicate.is_some() {
-                return Ok(line);
+                return Ok(Written::unchanged(line));
             }
             require_open(&order)?;
             if line.cancelled_at.is_some() {
@@ -954,9 +1053,11 @@ pub async fn record_electronic_delivery(
                     line.line_number, order.order_number
                 )));
             }
-            if products_of(txn, &lines).await?.get(&line.product_id)
-                != Some(&DeliveryMethod::Electronic)
-            {
+            let deliveries = line_deliveries(txn, &lines).await?;
+            let Some(delivery) = deliveries.get(&line.id) else {
+                return Err(anyhow::anyhow!("order line {} has no product", line.id).into());
+            };
+            if delivery.method != DeliveryMethod::Electronic {
                 return Err(AppError::bad_input(
                     "lineNumber",
                     format!(
@@ -964,6 +1065,13 @@ pub async fn record_electronic_delivery(
                         line.line_number
                     ),
                 ));
+            }
+            let all: Vec<LineDelivery> = deliveries.values().copied().collect();
+            if awaiting_hardware(delivery, hardware_all_shipped(&all)) {
+                return Err(AppError::Conflict(format!(
+                    "line {} of order {} is held until the order's hardware has shipped",
+                    line.line_number, order.order_number
+                )));
             }
             let remaining = line.quantity - line.shipped_quantity;
             if input.quantity > remaining {
@@ -988,6 +1096,7 @@ pub async fn record_electronic_delivery(
             order_line::Entity::find_by_id(line.id)
                 .one(txn)
                 .await?
+                .map(Written::changed)
                 .ok_or_else(|| anyhow::anyhow!("order line {} vanished", line.id).into())
         })
     })
@@ -997,10 +1106,10 @@ pub async fn record_electronic_delivery(
 
 /// Records an invoice. Sent again unchanged it is accepted as it is.
 pub async fn record_invoice(
-    db: &DatabaseConnection,
+    db: &impl TransactionTrait,
     input: InvoiceInput,
     now: DateTime<Utc>,
-) -> AppResult<invoice::Model> {
+) -> AppResult<Written<invoice::Model>> {
     let invoice_number = required("input.invoiceNumber", &input.invoice_number)?;
     if input.lines.is_empty() {
         return Err(AppError::bad_input(
@@ -1028,7 +1137,7 @@ pub async fn record_invoice(
                 stored.sort();
                 wanted.sort();
                 return if existing.order_id == order.id && existing.invoice_date == input.invoice_date && stored == wanted {
-                    Ok(existing)
+                    Ok(Written::unchanged(existing))
                 } else {
                     Err(AppError::Conflict(format!("invoice {invoice_number} was already recorded with other contents")))
                 };
@@ -1076,7 +1185,7 @@ pub async fn record_invoice(
                 .collect();
             invoice_line::Entity::insert_many(lines).exec_without_returning(txn).await?;
             refresh_order(txn, order.id, now).await?;
-            Ok(invoice)
+            Ok(Written::changed(invoice))
         })
     })
     .await

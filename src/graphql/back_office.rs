@@ -1,0 +1,358 @@
+//! Back-office writes: what the distributor's ERP sends. Every mutation is back-office only,
+//! runs in one transaction, and is idempotent on its business key (see `store::writes`).
+
+use async_graphql::{Context, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::{
+    ContextExt,
+    catalogue::{DeliveryMethod, Product, ProductKind, Vendor},
+    invoice::Invoice,
+    order::Order,
+    order_line::OrderLine,
+    scalars::Date,
+    shipment::Shipment,
+};
+use crate::{auth::Viewer, error::AppResult, store::writes};
+
+/// A vendor as the ERP knows it; the name is its key.
+#[derive(Clone, Debug, InputObject)]
+pub struct VendorInput {
+    pub name: String,
+    pub software_after_hardware: bool,
+}
+
+/// A product; the SKU is its key.
+#[derive(Clone, Debug, InputObject)]
+pub struct ProductInput {
+    pub sku: String,
+    pub description: String,
+    pub kind: ProductKind,
+    pub delivery_method: DeliveryMethod,
+    pub vendor_name: String,
+}
+
+/// One line of an order.
+#[derive(Clone, Debug, InputObject)]
+pub struct LineInput {
+    pub line_number: i32,
+    pub sku: String,
+    pub quantity: i32,
+    pub unit_price: Decimal,
+    pub eta: Option<Date>,
+}
+
+/// An order; the order number is its key.
+#[derive(Clone, Debug, InputObject)]
+pub struct OrderInput {
+    pub order_number: String,
+    pub customer_number: String,
+    pub customer_reference: Option<String>,
+    pub order_date: Date,
+    pub requested_delivery_date: Option<Date>,
+    pub currency: String,
+    pub lines: Vec<LineInput>,
+}
+
+/// One order line's quantity on a shipment, with one serial per unit for serialised goods.
+#[derive(Clone, Debug, InputObject)]
+pub struct ShipmentLineInput {
+    pub line_number: i32,
+    pub quantity: i32,
+    pub serial_numbers: Option<Vec<String>>,
+}
+
+/// A shipment that left the warehouse; the shipment number is its key.
+#[derive(Clone, Debug, InputObject)]
+pub struct ShipmentInput {
+    pub shipment_number: String,
+    pub order_number: String,
+    pub ship_date: Date,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub tracking_url: Option<String>,
+    pub lines: Vec<ShipmentLineInput>,
+}
+
+/// The invoiced quantity of one line.
+#[derive(Clone, Debug, InputObject)]
+pub struct InvoiceLineInput {
+    pub line_number: i32,
+    pub quantity: i32,
+}
+
+/// An invoice; the invoice number is its key.
+#[derive(Clone, Debug, InputObject)]
+pub struct InvoiceInput {
+    pub invoice_number: String,
+    pub order_number: String,
+    pub invoice_date: Date,
+    pub lines: Vec<InvoiceLineInput>,
+}
+
+/// A vendor's new ETA for one line.
+#[derive(Clone, Debug, InputObject)]
+pub struct EtaUpdate {
+    pub order_number: String,
+    pub line_number: i32,
+    /// Null: the vendor withdrew its ETA.
+    pub eta: Option<Date>,
+    pub reason: Option<String>,
+}
+
+impl From<VendorInput> for writes::VendorInput {
+    fn from(input: VendorInput) -> Self {
+        Self {
+            name: input.name,
+            software_after_hardware: input.software_after_hardware,
+        }
+    }
+}
+
+impl From<ProductInput> for writes::ProductInput {
+    fn from(input: ProductInput) -> Self {
+        Self {
+            sku: input.sku,
+            description: input.description,
+            kind: input.kind.into(),
+            delivery_method: input.delivery_method.into(),
+            vendor_name: input.vendor_name,
+        }
+    }
+}
+
+impl From<OrderInput> for writes::OrderInput {
+    fn from(input: OrderInput) -> Self {
+        Self {
+            order_number: input.order_number,
+            customer_number: input.customer_number,
+            customer_reference: input.customer_reference,
+            order_date: input.order_date.0,
+            requested_delivery_date: input.requested_delivery_date.map(|date| date.0),
+            currency: input.currency,
+            lines: input
+                .lines
+                .into_iter()
+                .map(|line| writes::LineInput {
+                    line_number: line.line_number,
+                    sku: line.sku,
+                    quantity: line.quantity,
+                    unit_price: line.unit_price,
+                    eta: line.eta.map(|date| date.0),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<ShipmentInput> for writes::ShipmentInput {
+    fn from(input: ShipmentInput) -> Self {
+        Self {
+            shipment_number: input.shipment_number,
+            order_number: input.order_number,
+            ship_date: input.ship_date.0,
+            carrier: input.carrier,
+            tracking_number: input.tracking_number,
+            tracking_url: input.tracking_url,
+            lines: input
+                .lines
+                .into_iter()
+                .map(|line| writes::ShipmentLineInput {
+                    line_number: line.line_number,
+                    quantity: line.quantity,
+                    serial_numbers: line.serial_numbers.unwrap_or_default(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<InvoiceInput> for writes::InvoiceInput {
+    fn from(input: InvoiceInput) -> Self {
+        Self {
+            invoice_number: input.invoice_number,
+            order_number: input.order_number,
+            invoice_date: input.invoice_date.0,
+            lines: input
+                .lines
+                .into_iter()
+                .map(|line| (line.line_number, line.quantity))
+                .collect(),
+        }
+    }
+}
+
+impl From<EtaUpdate> for writes::EtaUpdate {
+    fn from(update: EtaUpdate) -> Self {
+        Self {
+            order_number: update.order_number,
+            line_number: update.line_number,
+            eta: update.eta.map(|date| date.0),
+            reason: update.reason,
+        }
+    }
+}
+
+fn back_office<'a>(ctx: &'a Context<'_>) -> AppResult<&'a Viewer> {
+    let viewer = ctx.viewer()?;
+    viewer.require_back_office()?;
+    Ok(viewer)
+}
+
+/// The back office's writes.
+#[derive(Default)]
+pub struct BackOfficeMutation;
+
+#[Object]
+impl BackOfficeMutation {
+    async fn upsert_vendor(&self, ctx: &Context<'_>, input: VendorInput) -> Result<Vendor> {
+        back_office(ctx)?;
+        Ok(Vendor(
+            writes::upsert_vendor(&ctx.services()?.db, input.into())
+                .await?
+                .row,
+        ))
+    }
+
+    async fn upsert_product(&self, ctx: &Context<'_>, input: ProductInput) -> Result<Product> {
+        back_office(ctx)?;
+        Ok(Product(
+            writes::upsert_product(&ctx.services()?.db, input.into())
+                .await?
+                .row,
+        ))
+    }
+
+    /// Creates or replaces a not-yet-approved order; an approved order's lines are only changed by the mutations below.
+    async fn upsert_order(&self, ctx: &Context<'_>, input: OrderInput) -> Result<Order> {
+        back_office(ctx)?;
+        let services = ctx.services()?;
+        Ok(Order(
+            writes::upsert_order(&services.db, input.into(), services.clock.now())
+                .await?
+                .row,
+        ))
+    }
+
+    /// Approve, process and send the purchase order: the order becomes visible, status CONFIRMED.
+    async fn confirm_order(&self, ctx: &Context<'_>, order_number: String) -> Result<Order> {
+        back_office(ctx)?;
+        let services = ctx.services()?;
+        Ok(Order(
+            writes::confirm_order(&services.db, &order_number, services.clock.now())
+                .await?
+                .row,
+        ))
+    }
+
+    /// Cancel the whole order; refused (CONFLICT) once anything of it has shipped.
+    async fn cancel_order(&self, ctx: &Context<'_>, order_number: String) -> Result<Order> {
+        back_office(ctx)?;
+        let services = ctx.services()?;
+        Ok(Order(
+            writes::cancel_order(&services.db, &order_number, services.clock.now())
+                .await?
+                .row,
+        ))
+    }
+
+    /// Cancel what remains of one line (nothing of it shipped yet).
+    async fn cancel_order_line(
+        &self,
+        ctx: &Context<'_>,
+        order_number: String,
+        line_number: i32,
+    ) -> Result<OrderLine> {
+        back_office(ctx)?;
+        let services = ctx.services()?;
+        let line = writes::cancel_order_line(
+            &services.db,
+            &order_number,
+            line_number,
+            services.clock.now(),
+        )
+        .await?;
+        Ok(OrderLine(line.row))
+    }
+
+    /// All the updates or none; an update to the ETA a line already has changes nothing.
+    async fn update_etas(
+        &self,
+        ctx: &Context<'_>,
+        updates: Vec<EtaUpdate>,
+    ) -> Result<Vec<OrderLine>> {
+        back_office(ctx)?;
+        let services = ctx.services()?;
+        let updates = updates.into_iter().map(Into::into).collect();
+        let lines = writes::update_etas(&services.db, updates, services.clock.now()).await?;
+        Ok(lines.row.into_iter().map(OrderLine).collect())
+    }
+
+    /// Sent again unchanged, answers the recorded shipment; with other contents, CONFLICT.
+    async fn record_shipment(&self, ctx: &Context<'_>, input: ShipmentInput) -> Result<Shipment> {
+        back_office(ctx)?;
+        let services = ctx.services()?;
+        Ok(Shipment(
+            writes::record_shipment(&services.db, input.into(), services.clock.now())
+                .await?
+                .row,
+        ))
+    }
+
+    /// The first delivery time recorded stands; calling again changes nothing.
+    async fn mark_shipment_delivered(
+        &self,
+        ctx: &Context<'_>,
+        shipment_number: String,
+        delivered_at: DateTime<Utc>,
+    ) -> Result<Shipment> {
+        back_office(ctx)?;
+        let services = ctx.services()?;
+        let shipment = writes::mark_shipment_delivered(
+            &services.db,
+            &shipment_number,
+            delivered_at,
+            services.clock.now(),
+        )
+        .await?;
+        Ok(Shipment(shipment.row))
+    }
+
+    /// Units of an electronic product e-mailed to the customer; the same delivery sent again is recorded once.
+    async fn record_electronic_delivery(
+        &self,
+        ctx: &Context<'_>,
+        order_number: String,
+        line_number: i32,
+        quantity: i32,
+        recipient_email: String,
+        delivered_at: DateTime<Utc>,
+    ) -> Result<OrderLine> {
+        back_office(ctx)?;
+        let services = ctx.services()?;
+        let input = writes::ElectronicDeliveryInput {
+            order_number,
+            line_number,
+            quantity,
+            recipient_email,
+            delivered_at,
+        };
+        Ok(OrderLine(
+            writes::record_electronic_delivery(&services.db, input, services.clock.now())
+                .await?
+                .row,
+        ))
+    }
+
+    /// Sent again unchanged, answers the recorded invoice; with other contents, CONFLICT.
+    async fn record_invoice(&self, ctx: &Context<'_>, input: InvoiceInput) -> Result<Invoice> {
+        back_office(ctx)?;
+        let services = ctx.services()?;
+        Ok(Invoice(
+            writes::record_invoice(&services.db, input.into(), services.clock.now())
+                .await?
+                .row,
+        ))
+    }
+}
