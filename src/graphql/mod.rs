@@ -42,7 +42,7 @@ pub struct Services {
 pub fn build_schema(services: Arc<Services>) -> PortalSchema {
     let limits = services.limits.clone();
     Schema::build(
-        query::Query,
+        query::Query::default(),
         mutation::Mutation::default(),
         EmptySubscription,
     )
@@ -55,7 +55,7 @@ pub fn build_schema(services: Arc<Services>) -> PortalSchema {
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
     Schema::build(
-        query::Query,
+        query::Query::default(),
         mutation::Mutation::default(),
         EmptySubscription,
     )

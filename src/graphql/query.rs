@@ -1,6 +1,6 @@
 //! The query root: thin fields that check who asks and call the data layer.
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, MergedObject, Object, Result};
 
 use super::{
     ContextExt,
@@ -65,11 +65,16 @@ fn window(
     })
 }
 
-/// Every read of the API.
-pub struct Query;
+/// Every read of the API, merged from one object per area so that each area stays in its file.
+#[derive(MergedObject, Default)]
+pub struct Query(OrderQuery);
+
+/// Orders, their search and summary, and what the back office watches.
+#[derive(Default)]
+pub struct OrderQuery;
 
 #[Object]
-impl Query {
+impl OrderQuery {
     /// Any object by its global ID; null when it does not exist or is not yours to see.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
         let viewer = ctx.viewer()?;
