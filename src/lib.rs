@@ -19,6 +19,8 @@ pub mod domain;
 pub mod error;
 /// The GraphQL schema: roots and one file per type.
 pub mod graphql;
+/// The bulk import of the ERP feed (JSON Lines).
+pub mod import;
 /// One DataLoader key per relation.
 pub mod loaders;
 /// Exact money amounts.

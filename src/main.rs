@@ -9,7 +9,7 @@ use customer_portal::{
     auth::{Role, password::hash_password},
     clock::Clock,
     config::Config,
-    demo,
+    demo, import,
     store::{self, accounts},
 };
 use tracing_subscriber::EnvFilter;
@@ -32,6 +32,11 @@ enum Command {
     },
     /// Apply pending migrations and exit.
     Migrate,
+    /// Apply an ERP feed (JSON Lines, one tagged record a line; see the README) and summarise.
+    Import {
+        /// The feed; `-` reads standard input.
+        file: std::path::PathBuf,
+    },
     /// Create (or reset) an active back-office user; the password is read from standard input.
     CreateStaff {
         #[arg(long)]
@@ -46,6 +51,7 @@ const MIN_PASSWORD_CHARS: usize = 10;
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
@@ -77,6 +83,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateStaff { email, name } => create_staff(&db, &email, name.as_deref()).await,
+        Command::Import { file } => import_feed(&db, &file).await,
         Command::Serve { demo } => {
             if demo {
                 seed_demo(&db).await?;
@@ -120,6 +127,23 @@ async fn create_staff(
     .await
     .context("storing the staff user")?;
     println!("back-office user {} is active", user.email);
+    Ok(())
+}
+
+async fn import_feed(
+    db: &sea_orm::DatabaseConnection,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let summary = if file.as_os_str() == "-" {
+        import::run(db, std::io::stdin().lock(), None, Clock::System).await?
+    } else {
+        let opened =
+            std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+        let size = opened.metadata().ok().map(|metadata| metadata.len());
+        import::run(db, std::io::BufReader::new(opened), size, Clock::System).await?
+    };
+    println!("{}", import::report(&summary, started));
     Ok(())
 }
 

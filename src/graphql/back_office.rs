@@ -1,9 +1,11 @@
 //! Back-office writes: what the distributor's ERP sends. Every mutation is back-office only,
 //! runs in one transaction, and is idempotent on its business key (see `store::writes`).
+//! The input types also read JSON, so that the bulk import takes the very same records.
 
 use async_graphql::{Context, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use serde::Deserialize;
 
 use super::{
     ContextExt,
@@ -17,14 +19,16 @@ use super::{
 use crate::{auth::Viewer, error::AppResult, store::writes};
 
 /// A vendor as the ERP knows it; the name is its key.
-#[derive(Clone, Debug, InputObject)]
+#[derive(Clone, Debug, InputObject, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VendorInput {
     pub name: String,
     pub software_after_hardware: bool,
 }
 
 /// A product; the SKU is its key.
-#[derive(Clone, Debug, InputObject)]
+#[derive(Clone, Debug, InputObject, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductInput {
     pub sku: String,
     pub description: String,
@@ -34,7 +38,8 @@ pub struct ProductInput {
 }
 
 /// One line of an order.
-#[derive(Clone, Debug, InputObject)]
+#[derive(Clone, Debug, InputObject, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LineInput {
     pub line_number: i32,
     pub sku: String,
@@ -44,7 +49,8 @@ pub struct LineInput {
 }
 
 /// An order; the order number is its key.
-#[derive(Clone, Debug, InputObject)]
+#[derive(Clone, Debug, InputObject, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderInput {
     pub order_number: String,
     pub customer_number: String,
@@ -56,7 +62,8 @@ pub struct OrderInput {
 }
 
 /// One order line's quantity on a shipment, with one serial per unit for serialised goods.
-#[derive(Clone, Debug, InputObject)]
+#[derive(Clone, Debug, InputObject, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShipmentLineInput {
     pub line_number: i32,
     pub quantity: i32,
@@ -64,7 +71,8 @@ pub struct ShipmentLineInput {
 }
 
 /// A shipment that left the warehouse; the shipment number is its key.
-#[derive(Clone, Debug, InputObject)]
+#[derive(Clone, Debug, InputObject, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShipmentInput {
     pub shipment_number: String,
     pub order_number: String,
@@ -76,14 +84,16 @@ pub struct ShipmentInput {
 }
 
 /// The invoiced quantity of one line.
-#[derive(Clone, Debug, InputObject)]
+#[derive(Clone, Debug, InputObject, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InvoiceLineInput {
     pub line_number: i32,
     pub quantity: i32,
 }
 
 /// An invoice; the invoice number is its key.
-#[derive(Clone, Debug, InputObject)]
+#[derive(Clone, Debug, InputObject, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InvoiceInput {
     pub invoice_number: String,
     pub order_number: String,
@@ -92,7 +102,8 @@ pub struct InvoiceInput {
 }
 
 /// A vendor's new ETA for one line.
-#[derive(Clone, Debug, InputObject)]
+#[derive(Clone, Debug, InputObject, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EtaUpdate {
     pub order_number: String,
     pub line_number: i32,

@@ -11,7 +11,8 @@ use super::{
 use crate::{domain::eta, error::AppError, loaders::VendorById};
 
 /// What a product is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "crate::domain::eta::ProductKind")]
 pub enum ProductKind {
     Hardware,
@@ -20,7 +21,8 @@ pub enum ProductKind {
 }
 
 /// How a product reaches the customer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "crate::domain::eta::DeliveryMethod")]
 pub enum DeliveryMethod {
     /// Shipped from the warehouse by a carrier.

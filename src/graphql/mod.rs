@@ -2,8 +2,8 @@
 //! gather inputs through the loaders and the data layer and hand them to `domain`.
 
 mod account;
-mod back_office;
-mod catalogue;
+pub(crate) mod back_office;
+pub(crate) mod catalogue;
 mod ids;
 mod invoice;
 mod mutation;

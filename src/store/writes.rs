@@ -342,17 +342,22 @@ pub async fn upsert_order(
             let order = match existing {
                 Some(existing) => {
                     let stored = stored_lines(txn, existing.id).await?;
+                    let approved = existing.confirmed_at.is_some() || existing.cancelled_at.is_some();
+                    // Once approved, a line's ETA belongs to updateEtas: the ERP resending the
+                    // order with the ETA it first had is not a change.
+                    let same_line = |stored: &LineRow, sent: &LineRow| stored == sent || (approved && LineRow { eta: stored.eta, ..sent.clone() } == *stored);
                     let unchanged = (existing.company_id, existing.customer_reference.clone(), existing.order_date, existing.requested_delivery_date, existing.currency.clone()) == header
-                        && stored.iter().map(|(_, row)| row).eq(rows.iter());
+                        && stored.len() == rows.len()
+                        && stored.iter().zip(rows.iter()).all(|((_, stored), sent)| same_line(stored, sent));
                     if unchanged {
                         return Ok(Written::unchanged(existing));
                     }
-                    if existing.confirmed_at.is_some() || existing.cancelled_at.is_some() {
+                    if approved {
                         return Err(AppError::Conflict(format!(
                             "order {order_number} is already approved or cancelled: change it through updateEtas, cancelOrderLine and the other back-office mutations"
                         )));
                     }
-                    replace_lines(txn, existing.id, &currency, stored, &rows).await?;
+                    replace_lines(txn, existing.id, &currency, stored, &rows, now).await?;
                     let mut active: order::ActiveModel = existing.into();
                     active.company_id = Set(header.0);
                     active.customer_reference = Set(header.1);
@@ -378,7 +383,7 @@ pub async fn upsert_order(
                     }
                     .insert(txn)
                     .await?;
-                    replace_lines(txn, order.id, &currency, Vec::new(), &rows).await?;
+                    replace_lines(txn, order.id, &currency, Vec::new(), &rows, now).await?;
                     order
                 }
             };
@@ -387,6 +392,27 @@ pub async fn upsert_order(
     })
     .await
     .map_err(Into::into)
+}
+
+async fn record_eta_change(
+    db: &impl ConnectionTrait,
+    order_line_id: i64,
+    previous_eta: Option<NaiveDate>,
+    new_eta: Option<NaiveDate>,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    eta_change::ActiveModel {
+        order_line_id: Set(order_line_id),
+        previous_eta: Set(previous_eta),
+        new_eta: Set(new_eta),
+        changed_at: Set(now),
+        reason: Set(reason),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
 }
 
 async fn stored_lines(
@@ -420,6 +446,7 @@ async fn replace_lines(
     currency: &str,
     stored: Vec<(order_line::Model, LineRow)>,
     rows: &[LineRow],
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     let wanted: HashMap<i32, &LineRow> = rows.iter().map(|row| (row.line_number, row)).collect();
     let mut kept = HashSet::new();
@@ -428,6 +455,17 @@ async fn replace_lines(
             Some(new) => {
                 kept.insert(row.line_number);
                 if **new != row || line.currency != currency {
+                    if new.eta != line.eta {
+                        record_eta_change(
+                            db,
+                            line.id,
+                            line.eta,
+                            new.eta,
+                            Some("Order updated".into()),
+                            now,
+                        )
+                        .await?;
+                    }
                     let mut active: order_line::ActiveModel = line.into();
                     active.product_id = Set(new.product_id);
                     active.quantity = Set(new.quantity);
@@ -651,15 +689,14 @@ pub async fn update_etas(
                     result.push(line);
                     continue;
                 }
-                eta_change::ActiveModel {
-                    order_line_id: Set(line.id),
-                    previous_eta: Set(line.eta),
-                    new_eta: Set(update.eta),
-                    changed_at: Set(now),
-                    reason: Set(update.reason.filter(|reason| !reason.trim().is_empty())),
-                    ..Default::default()
-                }
-                .insert(txn)
+                record_eta_change(
+                    txn,
+                    line.id,
+                    line.eta,
+                    update.eta,
+                    update.reason.filter(|reason| !reason.trim().is_empty()),
+                    now,
+                )
                 .await?;
                 let mut active: order_line::ActiveModel = line.into();
                 active.eta = Set(update.eta);

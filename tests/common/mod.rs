@@ -166,6 +166,11 @@ impl TestApp {
         response["data"].clone()
     }
 
+    /// The URL of this test's database, for the binary.
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
     /// Statements run so far on this app's database.
     pub fn statements(&self) -> usize {
         self.statements.load(Ordering::SeqCst)
