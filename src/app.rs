@@ -1,12 +1,15 @@
 //! The application: one builder shared by `main` and the tests, and the HTTP routes.
 
-use std::sync::Arc;
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{
-    Router,
-    extract::State,
+    Extension, Router,
+    extract::{ConnectInfo, State},
     http::{HeaderMap, StatusCode, header::AUTHORIZATION},
     response::{Html, IntoResponse},
     routing::get,
@@ -16,12 +19,13 @@ use tokio::sync::Notify;
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use crate::{
-    auth::{self, token::AccessTokens},
+    auth::{self, throttle::LoginThrottle, token::AccessTokens},
     clock::Clock,
     config::{Config, Limits},
-    error::{self, AppError},
-    graphql::{self, PortalSchema, Services},
+    error::{self, AppError, AppResult},
+    graphql::{self, ClientAddress, PortalSchema, Services},
     loaders::{BatchWhenIdle, Loaders},
+    mail::{Mailer, Round},
 };
 
 /// Issuer and audience of access tokens: a token of another service is not accepted here.
@@ -49,7 +53,11 @@ impl App {
             db,
             tokens,
             clock,
+            throttle: LoginThrottle::new(limits.login_throttle.clone()),
             limits,
+            mailer: Arc::new(Mailer::new(config)),
+            public_url: config.public_url.clone(),
+            support_email: config.support_email.clone(),
         });
         Self {
             schema: graphql::build_schema(services.clone()),
@@ -62,6 +70,21 @@ impl App {
         &self.services.db
     }
 
+    /// Sends the mail that is due now; `serve` does this in the background
+    /// ([`App::spawn_mail_dispatcher`]), tests call it to see what went out.
+    pub async fn deliver_mail(&self) -> AppResult<Round> {
+        self.services
+            .mailer
+            .deliver_due(&self.services.db, self.services.clock.now())
+            .await
+    }
+
+    /// Starts sending queued mail in the background, for as long as the runtime runs.
+    pub fn spawn_mail_dispatcher(&self) {
+        let mailer = self.services.mailer.clone();
+        tokio::spawn(mailer.run(self.services.db.clone(), self.services.clock.clone()));
+    }
+
     /// Runs one GraphQL request for the holder of `authorization` (an `Authorization` header
     /// value), with a fresh loader, and gives every error a contract code.
     pub async fn execute(
@@ -69,9 +92,20 @@ impl App {
         authorization: Option<&str>,
         request: async_graphql::Request,
     ) -> async_graphql::Response {
+        self.execute_from(None, authorization, request).await
+    }
+
+    /// [`App::execute`] for a request from `client`, whose failed sign-ins count against it.
+    pub async fn execute_from(
+        &self,
+        client: Option<IpAddr>,
+        authorization: Option<&str>,
+        request: async_graphql::Request,
+    ) -> async_graphql::Response {
         let authentication = match auth::authenticate(
             &self.services.db,
             &self.services.tokens,
+            &self.services.limits,
             authorization,
             self.services.clock.now(),
         )
@@ -88,6 +122,7 @@ impl App {
         let idle = Arc::new(Notify::new());
         let request = request
             .data(authentication)
+            .data(ClientAddress(client))
             .data(Loaders::for_request(self.services.db.clone(), idle.clone()));
         let mut response = BatchWhenIdle::new(self.schema.execute(request), idle).await;
         error::classify_unhandled(&mut response);
@@ -110,13 +145,15 @@ impl App {
 
 async fn graphql_post(
     State(app): State<App>,
+    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
     let authorization = headers
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
-    app.execute(authorization, request.into_inner())
+    let client = connection.map(|Extension(ConnectInfo(address))| address.ip());
+    app.execute_from(client, authorization, request.into_inner())
         .await
         .into()
 }

@@ -16,9 +16,13 @@ pub struct Config {
     /// `JWT_SECRET`: the HMAC key of access tokens.
     pub jwt_secret: Secret,
     /// `SMTP_URL`: where mail goes; `None` writes `.eml` files into `mail_dir`.
-    pub smtp_url: Option<String>,
+    pub smtp: Option<SmtpServer>,
     /// `MAIL_DIR`.
     pub mail_dir: PathBuf,
+    /// `MAIL_FROM`: the sender of every message; default `orderportal@` the host of `PUBLIC_URL`.
+    pub mail_from: lettre::message::Mailbox,
+    /// `SUPPORT_EMAIL`: where support requests go; default `orderportal@` the host of `PUBLIC_URL`.
+    pub support_email: String,
     /// Request and query limits.
     pub limits: Limits,
 }
@@ -39,8 +43,52 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// How long an access token lives.
     pub access_token_ttl: chrono::Duration,
-    /// How long a refresh token lives.
+    /// How long a refresh token lives; each refresh starts a new one.
     pub refresh_token_ttl: chrono::Duration,
+    /// How long an activation link works.
+    pub activation_ttl: chrono::Duration,
+    /// An API token's `lastUsedAt` is written at most this often.
+    pub api_token_touch_interval: chrono::Duration,
+    /// How failed sign-ins are slowed and then refused.
+    pub login_throttle: LoginThrottlePolicy,
+}
+
+/// Failed sign-ins counted per e-mail address and per client address within a window: past
+/// a first threshold each attempt waits, past a second the key is refused for a while.
+#[derive(Clone, Debug)]
+pub struct LoginThrottlePolicy {
+    /// Failures are counted over this window, from the first one.
+    pub window: chrono::Duration,
+    /// Failures per key after which every attempt waits `delay` times the failures beyond it.
+    pub delay_after: u32,
+    /// The wait added per failure beyond `delay_after`, up to `max_delay`.
+    pub delay: std::time::Duration,
+    pub max_delay: std::time::Duration,
+    /// Failures of one e-mail address after which it is refused (RATE_LIMITED).
+    pub lock_email_after: u32,
+    /// Failures from one client address after which it is refused: higher, because an office
+    /// behind one address has many people.
+    pub lock_client_after: u32,
+    /// How long a refused key stays refused.
+    pub lockout: chrono::Duration,
+    /// Keys remembered at most; the oldest windows are forgotten first, so that a flood of
+    /// made-up addresses cannot exhaust memory.
+    pub max_tracked_keys: usize,
+}
+
+impl Default for LoginThrottlePolicy {
+    fn default() -> Self {
+        Self {
+            window: chrono::Duration::minutes(15),
+            delay_after: 3,
+            delay: std::time::Duration::from_millis(500),
+            max_delay: std::time::Duration::from_secs(4),
+            lock_email_after: 10,
+            lock_client_after: 50,
+            lockout: chrono::Duration::minutes(15),
+            max_tracked_keys: 100_000,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -53,6 +101,9 @@ impl Default for Limits {
             max_body_bytes: 256 * 1024,
             access_token_ttl: chrono::Duration::minutes(15),
             refresh_token_ttl: chrono::Duration::days(30),
+            activation_ttl: chrono::Duration::days(7),
+            api_token_touch_interval: chrono::Duration::minutes(1),
+            login_throttle: LoginThrottlePolicy::default(),
         }
     }
 }
@@ -71,6 +122,33 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(…)")
+    }
+}
+
+/// A mail relay, reached over plain SMTP (a relay on the host or in the cluster, which
+/// handles onward TLS).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmtpServer {
+    pub host: String,
+    pub port: u16,
+}
+
+impl SmtpServer {
+    fn parse(url: &str) -> anyhow::Result<Self> {
+        let shape = "SMTP_URL must look like smtp://host:port";
+        let address = url.strip_prefix("smtp://").context(shape)?;
+        let address = address.trim_end_matches('/');
+        let (host, port) = match address.rsplit_once(':') {
+            Some((host, port)) => (host, port.parse().context(shape)?),
+            None => (address, 25),
+        };
+        if host.is_empty() || host.contains(['/', '@', ' ']) {
+            bail!(shape);
+        }
+        Ok(Self {
+            host: host.to_owned(),
+            port,
+        })
     }
 }
 
@@ -116,22 +194,54 @@ impl Config {
                 Secret(rand::random::<[u8; 32]>().to_vec())
             }
         };
-        let smtp_url = lookup("SMTP_URL");
-        if let Some(url) = &smtp_url
-            && !url.starts_with("smtp://")
-        {
-            bail!("SMTP_URL must look like smtp://host:port");
-        }
+        let smtp = lookup("SMTP_URL")
+            .map(|url| SmtpServer::parse(&url))
+            .transpose()?;
+        let mail_domain = public_url
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .and_then(|rest| rest.split(['/', ':']).next())
+            .filter(|host| !host.is_empty())
+            .context("PUBLIC_URL has no host")?
+            .to_owned();
+        let mailbox = |name: &str| -> anyhow::Result<String> {
+            let address = lookup(name).unwrap_or_else(|| format!("orderportal@{mail_domain}"));
+            if !is_plausible_email(&address) {
+                bail!("{name} must be an e-mail address");
+            }
+            Ok(address)
+        };
+        let mail_from = mailbox("MAIL_FROM")?
+            .parse()
+            .context("MAIL_FROM must be an e-mail address")?;
+        let support_email = mailbox("SUPPORT_EMAIL")?;
         Ok(Self {
             database_url,
             bind,
             public_url: public_url.trim_end_matches('/').to_owned(),
             jwt_secret,
-            smtp_url,
+            smtp,
             mail_dir: lookup("MAIL_DIR")
                 .unwrap_or_else(|| "./mail-outbox".into())
                 .into(),
+            mail_from,
+            support_email,
             limits: Limits::default(),
         })
     }
+}
+
+/// Good enough to catch a typo in configuration or input: one `@` with text on both sides, a
+/// dot in the domain, no spaces. Whether it is deliverable, only sending can tell.
+pub fn is_plausible_email(address: &str) -> bool {
+    let Some((local, domain)) = address.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && (domain.contains('.') || domain == "localhost")
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && address.len() <= 254
+        && !address.contains(|c: char| c.is_whitespace() || c.is_control())
 }

@@ -53,6 +53,9 @@ pub enum AppError {
     },
     #[error("{0}")]
     Conflict(String),
+    /// Too many failed attempts; the client may try again after the given wait.
+    #[error("too many failed attempts: try again in {retry_after_seconds} seconds")]
+    RateLimited { retry_after_seconds: i64 },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -74,6 +77,7 @@ impl AppError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,
             Self::Conflict(_) => ErrorCode::Conflict,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -107,10 +111,19 @@ impl From<AppError> for async_graphql::Error {
             AppError::BadUserInput { field, .. } => field.clone(),
             _ => None,
         };
+        let retry_after = match &error {
+            AppError::RateLimited {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            _ => None,
+        };
         async_graphql::Error::new(error.to_string()).extend_with(|_, extensions| {
             extensions.set("code", code.as_str());
             if let Some(field) = field {
                 extensions.set("field", field);
+            }
+            if let Some(seconds) = retry_after {
+                extensions.set("retryAfterSeconds", seconds);
             }
         })
     }

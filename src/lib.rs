@@ -5,7 +5,7 @@
 
 /// The application builder and HTTP routes, shared by `main` and the tests.
 pub mod app;
-/// Roles, the Viewer, password hashing, access and refresh tokens.
+/// Roles and permissions, the Viewer, passwords, sessions, onboarding, API tokens.
 pub mod auth;
 /// The service's notion of "now", fixed in tests.
 pub mod clock;
@@ -23,7 +23,11 @@ pub mod graphql;
 pub mod import;
 /// One DataLoader key per relation.
 pub mod loaders;
+/// The mail outbox's dispatcher and the letters it sends.
+pub mod mail;
 /// Exact money amounts.
 pub mod money;
 /// Every database query, scoped by the caller.
 pub mod store;
+/// Customers' requests for guidance.
+pub mod support;

@@ -6,7 +6,10 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use customer_portal::{
     app::App,
-    auth::{Role, password::hash_password},
+    auth::{
+        Role,
+        password::{check_new_password, hash_password},
+    },
     clock::Clock,
     config::Config,
     demo, import,
@@ -45,9 +48,6 @@ enum Command {
         name: Option<String>,
     },
 }
-
-/// Shortest password accepted for staff accounts.
-const MIN_PASSWORD_CHARS: usize = 10;
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -107,10 +107,8 @@ async fn create_staff(
         .read_line(&mut password)
         .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']);
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        bail!(
-            "the password (first line of standard input) must have at least {MIN_PASSWORD_CHARS} characters"
-        );
+    if let Err(weak) = check_new_password(password, email) {
+        bail!("{weak} (the password is the first line of standard input)");
     }
     let hash = hash_password(password).context("hashing the password")?;
     let user = accounts::upsert_user(
@@ -168,11 +166,15 @@ async fn seed_demo(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
 
 async fn serve(config: &Config, db: sea_orm::DatabaseConnection) -> anyhow::Result<()> {
     let app = App::new(config, db, Clock::System);
+    app.spawn_mail_dispatcher();
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("PORTAL_BIND: cannot listen on {}", config.bind))?;
     tracing::info!("serving GraphQL on http://{}/graphql", config.bind);
-    axum::serve(listener, app.router())
+    let service = app
+        .router()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;

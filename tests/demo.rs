@@ -33,7 +33,7 @@ async fn seeded() -> (App, Vec<DemoSignIn>) {
         .expect("an empty database is seeded");
     let config = Config::from_lookup(|_| None).unwrap();
     let noon = today().and_hms_opt(12, 0, 0).unwrap().and_utc();
-    (App::new(&config, db, Clock::Fixed(noon)), sign_ins)
+    (App::new(&config, db, Clock::fixed(noon)), sign_ins)
 }
 
 fn sign_in(sign_ins: &[DemoSignIn], role: Role) -> &DemoSignIn {

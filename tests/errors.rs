@@ -36,19 +36,11 @@ async fn forged_and_malformed_tokens_are_unauthenticated() {
 #[tokio::test]
 async fn an_expired_access_token_says_so() {
     let world = World::new().await;
-    let config = customer_portal::config::Config::from_lookup(|name| {
-        (name == "JWT_SECRET").then(|| "a-test-secret-that-is-long-enough-for-hs256".into())
-    })
-    .unwrap();
-    let later = customer_portal::clock::Clock::Fixed(common::now() + chrono::Duration::minutes(16));
-    let app_later = customer_portal::app::App::new(&config, world.app.db.clone(), later);
-    let request = async_graphql::Request::new("{ me { email } }");
-    let response = serde_json::to_value(
-        app_later
-            .execute(Some(&format!("Bearer {}", world.alpha)), request)
-            .await,
-    )
-    .unwrap();
+    world.app.clock.advance(chrono::Duration::minutes(16));
+    let response = world
+        .app
+        .run(Some(&world.alpha), "{ me { email } }", json!({}))
+        .await;
     assert_eq!(error_code(&response), "UNAUTHENTICATED");
     assert!(
         response["errors"][0]["message"]

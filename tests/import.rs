@@ -14,7 +14,7 @@ async fn import(world: &World, feed: &str) -> import::Summary {
         &world.app.db,
         feed.as_bytes(),
         None,
-        Clock::Fixed(common::now()),
+        Clock::fixed(common::now()),
     )
     .await
     .unwrap()

@@ -4,11 +4,14 @@
 //! decimal type and SeaORM would read it back through `f64`. Enumerations (roles, statuses,
 //! product kinds) are stored as the API's SCREAMING_CASE names and parsed by the service.
 
+pub mod activation_token;
+pub mod api_token;
 pub mod company;
 pub mod electronic_delivery;
 pub mod eta_change;
 pub mod invoice;
 pub mod invoice_line;
+pub mod mail_outbox;
 pub mod order;
 pub mod order_line;
 pub mod product;
@@ -16,5 +19,6 @@ pub mod refresh_token;
 pub mod serial_number;
 pub mod shipment;
 pub mod shipment_line;
+pub mod support_request;
 pub mod user;
 pub mod vendor;

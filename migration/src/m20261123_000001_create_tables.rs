@@ -1,44 +1,20 @@
 //! The read model: companies, users, catalogue, orders and everything that happens to them.
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::shape::{create, drop, foreign_key, index, unique_index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in tables() {
-            manager.create_table(table).await?;
-        }
-        for index in indexes() {
-            manager.create_index(index).await?;
-        }
-        Ok(())
+        create(manager, tables(), indexes()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in tables().iter().rev() {
-            let name = table
-                .get_table_name()
-                .cloned()
-                .ok_or_else(|| DbErr::Migration("table without a name".into()))?;
-            manager
-                .drop_table(Table::drop().table(name).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop(manager, tables()).await
     }
-}
-
-fn foreign_key(
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
 }
 
 /// Tables in dependency order: each refers only to tables before it.
@@ -240,20 +216,6 @@ fn tables() -> Vec<TableCreateStatement> {
             ))
             .to_owned(),
     ]
-}
-
-fn index(name: &str, table: impl IntoIden, columns: Vec<DynIden>) -> IndexCreateStatement {
-    let mut statement = Index::create().name(name).table(table).to_owned();
-    for column in columns {
-        statement.col(column);
-    }
-    statement
-}
-
-fn unique_index(name: &str, table: impl IntoIden, columns: Vec<DynIden>) -> IndexCreateStatement {
-    let mut statement = index(name, table, columns);
-    statement.unique();
-    statement
 }
 
 /// One index per foreign key, and the orderings and filters the list queries use.

@@ -1,25 +1,31 @@
-//! Who is asking: roles, the Viewer, and reading the bearer token once per request.
+//! Who is asking and what they may do: roles, the permission table, the Viewer, and reading
+//! the bearer token (an access token or an API token) once per request.
 
+pub mod api_tokens;
+pub mod onboarding;
 pub mod password;
 pub mod session;
+pub mod throttle;
 pub mod token;
 
 use std::str::FromStr;
 
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::{
+    config::Limits,
     error::{AppError, AppResult},
-    store::{self, Scope},
+    store::{self, Scope, accounts::STATUS_ACTIVE},
 };
-use token::{AccessTokens, TokenError};
+use token::{AccessTokens, TokenError, hash_opaque_secret};
 
 /// What a user may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     /// Manages the users and API tokens of its own company, and reads its data.
     CustomerAdmin,
-    /// Reads its own company's data.
+    /// Reads its own company's data and asks for support.
     CustomerUser,
     /// The distributor's staff: everything, for every company.
     BackOffice,
@@ -49,6 +55,41 @@ impl FromStr for Role {
     }
 }
 
+/// Everything the API guards by role. Reading a company's orders is not here: every signed-in
+/// user may, and the data layer's `Scope` decides which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Change one's own password.
+    ChangeOwnPassword,
+    /// Invite and disable users, list a company's users.
+    ManageUsers,
+    /// Create, list and revoke API tokens.
+    ManageApiTokens,
+    /// Ask the back office for guidance (needs a company to be contacted about).
+    RequestSupport,
+    /// The back office's own work: customers, ingestion, support requests, approvals.
+    BackOffice,
+}
+
+/// The permission table, the one place that says which role may do what.
+pub fn permits(role: Role, action: Action) -> bool {
+    use Action::*;
+    match role {
+        Role::BackOffice => !matches!(action, RequestSupport),
+        Role::CustomerAdmin => !matches!(action, BackOffice),
+        Role::CustomerUser => matches!(action, ChangeOwnPassword | RequestSupport),
+    }
+}
+
+/// How the caller proved who they are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// A signed-in person: an access token of this session (refresh-token family).
+    Session(String),
+    /// A dashboard's API token (its id): read-only, acting as its creator.
+    ApiToken(i64),
+}
+
 /// The signed-in user a request acts for.
 #[derive(Clone, Debug)]
 pub struct Viewer {
@@ -56,6 +97,7 @@ pub struct Viewer {
     pub role: Role,
     /// `None` only for back-office staff.
     pub company_id: Option<i64>,
+    pub credential: Credential,
 }
 
 impl Viewer {
@@ -69,20 +111,30 @@ impl Viewer {
         }
     }
 
-    /// FORBIDDEN unless back office.
-    pub fn require_back_office(&self) -> AppResult<()> {
-        if self.role == Role::BackOffice {
+    /// FORBIDDEN unless the role may read what `action` guards.
+    pub fn require(&self, action: Action) -> AppResult<()> {
+        if permits(self.role, action) {
             Ok(())
         } else {
-            Err(AppError::Forbidden("only the back office may do this"))
+            Err(AppError::Forbidden(
+                "your role does not allow this: ask your administrator or the back office",
+            ))
         }
     }
 
-    /// FORBIDDEN unless back office or a customer administrator.
-    pub fn require_admin(&self) -> AppResult<()> {
-        match self.role {
-            Role::BackOffice | Role::CustomerAdmin => Ok(()),
-            Role::CustomerUser => Err(AppError::Forbidden("only administrators may do this")),
+    /// FORBIDDEN unless the role may do `action`, and the caller is a person: API tokens
+    /// never write.
+    pub fn require_write(&self, action: Action) -> AppResult<()> {
+        self.refuse_api_token()?;
+        self.require(action)
+    }
+
+    fn refuse_api_token(&self) -> AppResult<()> {
+        match self.credential {
+            Credential::ApiToken(_) => Err(AppError::Forbidden(
+                "API tokens are read-only: sign in as a person to change anything",
+            )),
+            Credential::Session(_) => Ok(()),
         }
     }
 }
@@ -107,15 +159,30 @@ impl Authentication {
             Self::Rejected(reason) => Err(AppError::Unauthenticated(reason)),
         }
     }
+
+    /// For the mutations anyone may call (signing in, refreshing, activating): they prove who
+    /// the caller is by their arguments, but are still writes, so an API token may not.
+    pub fn require_public_write(&self) -> AppResult<()> {
+        match self {
+            Self::Signed(viewer) => viewer.refuse_api_token(),
+            Self::Anonymous | Self::Rejected(_) => Ok(()),
+        }
+    }
 }
 
+/// Prefix of API tokens: it tells them apart from access tokens here, and makes a leaked
+/// one recognisable to people and secret scanners.
+pub const API_TOKEN_PREFIX: &str = "cpt_";
+
 /// Reads an `Authorization` header value. A valid token of a user who is no longer active, or
-/// whose tokens were invalidated since (token version), is rejected at once.
+/// whose tokens were invalidated since (token version, ended session, revoked API token), is
+/// rejected at once.
 pub async fn authenticate(
     db: &DatabaseConnection,
     tokens: &AccessTokens,
+    limits: &Limits,
     header: Option<&str>,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
 ) -> AppResult<Authentication> {
     let Some(header) = header else {
         return Ok(Authentication::Anonymous);
@@ -129,6 +196,9 @@ pub async fn authenticate(
             "the Authorization header must be `Bearer <token>`",
         ));
     };
+    if token.starts_with(API_TOKEN_PREFIX) {
+        return api_token_viewer(db, limits, token, now).await;
+    }
     let subject = match tokens.verify(token, now) {
         Ok(subject) => subject,
         Err(TokenError::Expired) => {
@@ -138,19 +208,83 @@ pub async fn authenticate(
         }
         Err(_) => return Ok(Authentication::Rejected("the access token is not valid")),
     };
-    let Some(user) = store::accounts::user_by_id(db, subject.user_id).await? else {
-        return Ok(Authentication::Rejected("the access token is not valid"));
+    let Some(user) =
+        store::accounts::user_of_live_session(db, subject.user_id, &subject.session).await?
+    else {
+        return Ok(Authentication::Rejected(
+            "the session has ended: sign in again",
+        ));
     };
-    if user.status != store::accounts::STATUS_ACTIVE || user.token_version != subject.token_version
-    {
+    if user.status != STATUS_ACTIVE || user.token_version != subject.token_version {
         return Ok(Authentication::Rejected(
             "the access token is no longer valid: sign in again",
         ));
     }
-    let role = user.role.parse().map_err(AppError::Internal)?;
     Ok(Authentication::Signed(Viewer {
         user_id: user.id,
-        role,
+        role: user.role.parse().map_err(AppError::Internal)?,
         company_id: user.company_id,
+        credential: Credential::Session(subject.session),
     }))
+}
+
+async fn api_token_viewer(
+    db: &DatabaseConnection,
+    limits: &Limits,
+    token: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Authentication> {
+    const REFUSED: &str = "the API token is not valid, revoked or expired";
+    let Some((api_token, user)) =
+        store::api_tokens::with_creator(db, &hash_opaque_secret(token)).await?
+    else {
+        return Ok(Authentication::Rejected(REFUSED));
+    };
+    let expired = api_token
+        .expires_at
+        .is_some_and(|expires_at| expires_at <= now);
+    if api_token.revoked_at.is_some() || expired || user.status != STATUS_ACTIVE {
+        return Ok(Authentication::Rejected(REFUSED));
+    }
+    // One write a minute at most, so that a dashboard polling every second costs no writes.
+    let stale = api_token
+        .last_used_at
+        .is_none_or(|used| used <= now - limits.api_token_touch_interval);
+    if stale {
+        store::api_tokens::touch(db, api_token.id, now, now - limits.api_token_touch_interval)
+            .await?;
+    }
+    Ok(Authentication::Signed(Viewer {
+        user_id: user.id,
+        role: user.role.parse().map_err(AppError::Internal)?,
+        company_id: user.company_id,
+        credential: Credential::ApiToken(api_token.id),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_permission_table() {
+        use Action::*;
+        let table = [
+            (Role::BackOffice, [true, true, true, false, true]),
+            (Role::CustomerAdmin, [true, true, true, true, false]),
+            (Role::CustomerUser, [true, false, false, true, false]),
+        ];
+        let actions = [
+            ChangeOwnPassword,
+            ManageUsers,
+            ManageApiTokens,
+            RequestSupport,
+            BackOffice,
+        ];
+        for (role, allowed) in table {
+            for (action, expected) in actions.into_iter().zip(allowed) {
+                assert_eq!(permits(role, action), expected, "{role:?} {action:?}");
+            }
+        }
+    }
 }

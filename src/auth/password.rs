@@ -88,9 +88,66 @@ fn burn_equivalent_time(plain: &str) {
     }
 }
 
+/// Fewest characters a chosen password may have.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Most characters accepted: enough for any passphrase, and a bound on the hashing work a
+/// request can ask for.
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// Why a chosen password is refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WeakPassword {
+    #[error("the password must have at least {MIN_PASSWORD_CHARS} characters")]
+    TooShort,
+    #[error("the password must have at most {MAX_PASSWORD_CHARS} characters")]
+    TooLong,
+    #[error("the password must not be the e-mail address")]
+    IsTheEmail,
+}
+
+/// Checks a password someone chooses for the account of `email`.
+pub fn check_new_password(password: &str, email: &str) -> Result<(), WeakPassword> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_CHARS {
+        return Err(WeakPassword::TooShort);
+    }
+    if length > MAX_PASSWORD_CHARS {
+        return Err(WeakPassword::TooLong);
+    }
+    if password.trim().eq_ignore_ascii_case(email.trim()) {
+        return Err(WeakPassword::IsTheEmail);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_passwords_are_checked_for_length_and_against_the_email() {
+        let email = "Anna.de.Vries@alpha.example";
+        for (password, expected) in [
+            ("short", Err(WeakPassword::TooShort)),
+            ("nine char", Err(WeakPassword::TooShort)),
+            ("ten chars!", Ok(())),
+            ("éééééééééé", Ok(())),
+            ("anna.de.vries@alpha.example", Err(WeakPassword::IsTheEmail)),
+            (
+                " ANNA.DE.VRIES@ALPHA.EXAMPLE",
+                Err(WeakPassword::IsTheEmail),
+            ),
+            (&"x".repeat(257), Err(WeakPassword::TooLong)),
+            (&"x".repeat(256), Ok(())),
+        ] {
+            assert_eq!(
+                check_new_password(password, email),
+                expected,
+                "{password:?}"
+            );
+        }
+    }
 
     #[test]
     fn a_hashed_password_verifies_with_the_same_password() -> Result<(), PasswordError> {

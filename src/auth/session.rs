@@ -1,17 +1,26 @@
-//! Signing in: checking a password and handing out an access and a refresh token.
+//! Sessions: signing in with a password or an activation link, rotating refresh tokens,
+//! signing out, and changing the password.
+//!
+//! A session is a family of refresh tokens. Each refresh trades the presented token for a new
+//! one; presenting a token that was already traded means it was copied, so the whole family
+//! ends. Access tokens name their family, so that an ended session's access tokens stop
+//! working at once.
+
+use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use entities::user;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use super::{
-    password::verify_password,
-    token::{AccessSubject, AccessTokens, new_opaque_secret},
+    password::{check_new_password, hash_password, verify_password},
+    throttle::{LoginThrottle, Verdict},
+    token::{AccessSubject, AccessTokens, hash_opaque_secret, new_opaque_secret},
 };
 use crate::{
     config::Limits,
     error::{AppError, AppResult},
-    store::accounts,
+    store::accounts::{self, STATUS_ACTIVE},
 };
 
 /// Prefix of refresh tokens, so that a leaked one is recognisable.
@@ -26,65 +35,242 @@ pub struct IssuedSession {
     pub user: user::Model,
 }
 
-/// The one answer to every failed sign-in, so that it never tells whether the e-mail exists.
-const BAD_CREDENTIALS: &str = "the e-mail address or password is wrong";
-
-/// Checks the password (as long for unknown e-mails as for known ones) and opens a session.
-pub async fn login(
-    db: &impl ConnectionTrait,
-    tokens: &AccessTokens,
-    limits: &Limits,
-    email: &str,
-    password: &str,
-    now: DateTime<Utc>,
-) -> AppResult<IssuedSession> {
-    let user = accounts::user_by_email(db, email).await?;
-    let stored_hash = user.as_ref().and_then(|user| user.password_hash.clone());
-    let password = password.to_owned();
-    let matches =
-        tokio::task::spawn_blocking(move || verify_password(&password, stored_hash.as_deref()))
-            .await
-            .map_err(|error| AppError::Internal(error.into()))?;
-    match user {
-        Some(user) if matches && user.status == accounts::STATUS_ACTIVE => {
-            open_session(db, tokens, limits, user, now).await
-        }
-        _ => Err(AppError::Unauthenticated(BAD_CREDENTIALS)),
-    }
+/// What session operations need from the running service.
+pub struct Sessions<'a> {
+    pub db: &'a DatabaseConnection,
+    pub tokens: &'a AccessTokens,
+    pub limits: &'a Limits,
 }
 
-/// Issues a fresh access token and a new refresh-token family for `user`.
-pub async fn open_session(
-    db: &impl ConnectionTrait,
-    tokens: &AccessTokens,
-    limits: &Limits,
-    user: user::Model,
-    now: DateTime<Utc>,
-) -> AppResult<IssuedSession> {
-    let subject = AccessSubject {
-        user_id: user.id,
-        role: user.role.clone(),
-        company_id: user.company_id,
-        token_version: user.token_version,
-    };
-    let (access_token, access_token_expires_at) = tokens
-        .issue(&subject, now)
-        .map_err(|error| AppError::Internal(error.into()))?;
-    let refresh = new_opaque_secret(REFRESH_TOKEN_PREFIX);
-    let family = new_opaque_secret("").hash;
-    accounts::insert_refresh_token(
-        db,
-        user.id,
-        &family,
-        &refresh.hash,
-        now,
-        now + limits.refresh_token_ttl,
-    )
-    .await?;
-    Ok(IssuedSession {
-        access_token,
-        access_token_expires_at,
-        refresh_token: refresh.secret,
-        user,
-    })
+/// The one answer to every failed sign-in, so that it never tells whether the e-mail exists.
+const BAD_CREDENTIALS: &str = "the e-mail address or password is wrong";
+const BAD_REFRESH: &str = "the refresh token is not valid: sign in again";
+
+/// Runs Argon2 off the async threads.
+async fn password_matches(password: &str, stored_hash: Option<String>) -> AppResult<bool> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || verify_password(&password, stored_hash.as_deref()))
+        .await
+        .map_err(|error| AppError::Internal(error.into()))
+}
+
+async fn hashed(password: &str) -> AppResult<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|error| AppError::Internal(error.into()))?
+        .map_err(|error| AppError::Internal(error.into()))
+}
+
+fn weak(field: &str, email: &str, password: &str) -> AppResult<()> {
+    check_new_password(password, email).map_err(|weak| AppError::bad_input(field, weak.to_string()))
+}
+
+impl Sessions<'_> {
+    /// Checks the password (as long for unknown e-mails as for known ones) and opens a session.
+    /// Repeated failures for one e-mail or from one client are slowed, then refused.
+    pub async fn login(
+        &self,
+        throttle: &LoginThrottle,
+        email: &str,
+        password: &str,
+        client: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> AppResult<IssuedSession> {
+        let email = accounts::normalise_email(email);
+        match throttle.verdict(&email, client, now) {
+            Verdict::Go => {}
+            Verdict::Wait(wait) => tokio::time::sleep(wait).await,
+            Verdict::Refuse(until) => {
+                return Err(AppError::RateLimited {
+                    retry_after_seconds: (until - now).num_seconds().max(1),
+                });
+            }
+        }
+        let user = accounts::user_by_email(self.db, &email).await?;
+        let stored_hash = user.as_ref().and_then(|user| user.password_hash.clone());
+        let matches = password_matches(password, stored_hash).await?;
+        match user {
+            Some(user) if matches && user.status == STATUS_ACTIVE => {
+                throttle.succeeded(&email);
+                self.open(self.db, user, now).await
+            }
+            _ => {
+                throttle.failed(&email, client, now);
+                Err(AppError::Unauthenticated(BAD_CREDENTIALS))
+            }
+        }
+    }
+
+    /// Issues an access token and the first refresh token of a new session for `user`.
+    async fn open(
+        &self,
+        db: &impl ConnectionTrait,
+        user: user::Model,
+        now: DateTime<Utc>,
+    ) -> AppResult<IssuedSession> {
+        let family = new_opaque_secret("").hash;
+        self.continue_session(db, user, family, now).await
+    }
+
+    async fn continue_session(
+        &self,
+        db: &impl ConnectionTrait,
+        user: user::Model,
+        family: String,
+        now: DateTime<Utc>,
+    ) -> AppResult<IssuedSession> {
+        let refresh = new_opaque_secret(REFRESH_TOKEN_PREFIX);
+        accounts::insert_refresh_token(
+            db,
+            user.id,
+            &family,
+            &refresh.hash,
+            now,
+            now + self.limits.refresh_token_ttl,
+        )
+        .await?;
+        let subject = AccessSubject {
+            user_id: user.id,
+            role: user.role.clone(),
+            company_id: user.company_id,
+            token_version: user.token_version,
+            session: family,
+        };
+        let (access_token, access_token_expires_at) = self
+            .tokens
+            .issue(&subject, now)
+            .map_err(|error| AppError::Internal(error.into()))?;
+        Ok(IssuedSession {
+            access_token,
+            access_token_expires_at,
+            refresh_token: refresh.secret,
+            user,
+        })
+    }
+
+    /// Trades a refresh token for a new session token pair. A token that was already traded
+    /// ends its whole session: someone else holds a copy.
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<IssuedSession> {
+        let hash = hash_opaque_secret(refresh_token);
+        let txn = self.db.begin().await?;
+        let Some(stored) = accounts::refresh_token_by_hash(&txn, &hash).await? else {
+            return Err(AppError::Unauthenticated(BAD_REFRESH));
+        };
+        if stored.revoked_at.is_some() || stored.expires_at <= now {
+            return Err(AppError::Unauthenticated(BAD_REFRESH));
+        }
+        // Conditional, so that of two concurrent trades of one token only one wins.
+        if stored.used_at.is_some()
+            || !accounts::mark_refresh_token_used(&txn, stored.id, now).await?
+        {
+            accounts::end_session(&txn, &stored.family, now).await?;
+            txn.commit().await?;
+            tracing::warn!(
+                user_id = stored.user_id,
+                "refresh token reused: session ended"
+            );
+            return Err(AppError::Unauthenticated(
+                "this refresh token was already used, so the session has been ended: sign in again",
+            ));
+        }
+        let user = accounts::user_by_id(&txn, stored.user_id).await?;
+        let Some(user) = user.filter(|user| user.status == STATUS_ACTIVE) else {
+            return Err(AppError::Unauthenticated(BAD_REFRESH));
+        };
+        let session = self
+            .continue_session(&txn, user, stored.family, now)
+            .await?;
+        txn.commit().await?;
+        Ok(session)
+    }
+
+    /// Ends the session of `refresh_token`: its refresh and access tokens stop working.
+    /// False when the token is unknown; ending an ended session again is true.
+    pub async fn logout(&self, refresh_token: &str, now: DateTime<Utc>) -> AppResult<bool> {
+        let hash = hash_opaque_secret(refresh_token);
+        let Some(stored) = accounts::refresh_token_by_hash(self.db, &hash).await? else {
+            return Ok(false);
+        };
+        accounts::end_session(self.db, &stored.family, now).await?;
+        Ok(true)
+    }
+
+    /// Sets a new password after checking the current one, and ends every other session of
+    /// the user; `session` (the caller's) goes on.
+    pub async fn change_password(
+        &self,
+        throttle: &LoginThrottle,
+        user_id: i64,
+        session: &str,
+        current: &str,
+        new: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<()> {
+        let user = accounts::user_by_id(self.db, user_id)
+            .await?
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("signed-in user {user_id} missing"))
+            })?;
+        if let Verdict::Refuse(until) = throttle.verdict(&user.email, None, now) {
+            return Err(AppError::RateLimited {
+                retry_after_seconds: (until - now).num_seconds().max(1),
+            });
+        }
+        if !password_matches(current, user.password_hash.clone()).await? {
+            throttle.failed(&user.email, None, now);
+            return Err(AppError::bad_input(
+                "currentPassword",
+                "the current password is wrong",
+            ));
+        }
+        weak("newPassword", &user.email, new)?;
+        let hash = hashed(new).await?;
+        let txn = self.db.begin().await?;
+        accounts::set_password(&txn, user.id, &hash).await?;
+        accounts::end_sessions_of(&txn, user.id, Some(session), now).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Follows an activation link: sets the password, makes the user ACTIVE and signs them in.
+    /// A used, unknown or expired link changes nothing.
+    pub async fn activate(
+        &self,
+        token: &str,
+        new_password: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<IssuedSession> {
+        let expired = || {
+            AppError::bad_input(
+                "token",
+                "this activation link is not valid: it was used already, has expired, or was replaced by a newer one; ask for a new invitation",
+            )
+        };
+        let Some((activation, user)) =
+            accounts::activation_with_user(self.db, &hash_opaque_secret(token)).await?
+        else {
+            return Err(expired());
+        };
+        if activation.used_at.is_some()
+            || activation.expires_at <= now
+            || user.status != accounts::STATUS_INVITED
+        {
+            return Err(expired());
+        }
+        weak("newPassword", &user.email, new_password)?;
+        let hash = hashed(new_password).await?;
+        let txn = self.db.begin().await?;
+        if !accounts::mark_activation_used(&txn, activation.id, now).await? {
+            return Err(expired());
+        }
+        let user = accounts::activate_user(&txn, user.id, &hash).await?;
+        let session = self.open(&txn, user, now).await?;
+        txn.commit().await?;
+        Ok(session)
+    }
 }

@@ -57,6 +57,9 @@ pub struct AccessClaims {
     /// The user's token version when the token was issued; a token whose version no longer
     /// matches the user's is rejected, which revokes all outstanding tokens at once.
     pub ver: i32,
+    /// The session (refresh-token family) the token was issued for, so that signing out ends
+    /// the session's access tokens at once, not after their 15 minutes.
+    pub sid: String,
     /// Issued-at time, seconds since the Unix epoch.
     pub iat: i64,
     /// Expiry time, seconds since the Unix epoch.
@@ -79,6 +82,8 @@ pub struct AccessSubject {
     /// The user's token version at issue time; compare with the current one to honour
     /// revocation.
     pub token_version: i32,
+    /// The session (refresh-token family) it belongs to.
+    pub session: String,
 }
 
 /// Issues and verifies HS256 access tokens for one issuer, audience and lifetime.
@@ -151,6 +156,7 @@ impl AccessTokens {
             role: subject.role.clone(),
             company: subject.company_id,
             ver: subject.token_version,
+            sid: subject.session.clone(),
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
             iss: self.issuer.clone(),
@@ -190,6 +196,7 @@ impl AccessTokens {
             role: claims.role,
             company_id: claims.company,
             token_version: claims.ver,
+            session: claims.sid,
         })
     }
 }
@@ -264,6 +271,7 @@ mod tests {
             role: "CUSTOMER_ADMIN".to_owned(),
             company_id: Some(7),
             token_version: 3,
+            session: "family".to_owned(),
         }
     }
 
@@ -283,6 +291,7 @@ mod tests {
             role: "CUSTOMER_ADMIN".to_owned(),
             company: Some(7),
             ver: 3,
+            sid: "family".to_owned(),
             iat: now,
             exp: now + 900,
             iss: ISSUER.to_owned(),

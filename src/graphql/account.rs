@@ -5,11 +5,15 @@ use chrono::{DateTime, Utc};
 use entities::{company, user};
 
 use super::{
-    ContextExt,
-    ids::{NodeKind, encode},
+    ContextExt, Services,
+    ids::{NodeKind, decode_as, encode},
 };
 use crate::{
-    auth::session::IssuedSession,
+    auth::{
+        Action,
+        onboarding::{self, Onboarding},
+        session::IssuedSession,
+    },
     error::AppError,
     loaders::{CompanyById, UsersOfCompany},
     store::accounts,
@@ -54,7 +58,7 @@ impl Company {
 
     /// Customer administrators and back office only.
     async fn users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
-        ctx.viewer()?.require_admin()?;
+        ctx.viewer()?.require(Action::ManageUsers)?;
         let users = ctx
             .loader()?
             .load_one(UsersOfCompany(self.0.id))
@@ -135,5 +139,100 @@ impl Session {
 
     async fn user(&self) -> User {
         User(self.0.user.clone())
+    }
+}
+
+/// An invitation that was mailed.
+pub struct Invitation(pub onboarding::Invitation);
+
+#[Object]
+impl Invitation {
+    async fn user(&self) -> User {
+        User(self.0.user.clone())
+    }
+
+    /// The single-use link that was e-mailed.
+    async fn activation_url(&self) -> &str {
+        &self.0.activation_url
+    }
+
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+}
+
+fn onboarding(services: &Services) -> Onboarding<'_> {
+    Onboarding {
+        db: &services.db,
+        limits: &services.limits,
+        public_url: &services.public_url,
+    }
+}
+
+/// Bringing people in and out.
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Customer administrators invite people of their own company (the back office, its own
+    /// colleagues); the activation link is e-mailed. Again for someone still invited: a fresh link.
+    async fn invite_user(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        name: Option<String>,
+        role: Role,
+    ) -> Result<Invitation> {
+        let viewer = ctx.viewer()?;
+        viewer.require_write(Action::ManageUsers)?;
+        let services = ctx.services()?;
+        let invitation = onboarding(services)
+            .invite_user(
+                viewer,
+                &email,
+                name.as_deref(),
+                role.into(),
+                services.clock.now(),
+            )
+            .await?;
+        services.mailer.wake();
+        Ok(Invitation(invitation))
+    }
+
+    /// The user can no longer sign in, and every token of theirs stops working at once.
+    async fn disable_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
+        let viewer = ctx.viewer()?;
+        viewer.require_write(Action::ManageUsers)?;
+        let user_id = decode_as(&user_id, NodeKind::User, "userId")?;
+        let services = ctx.services()?;
+        let user = onboarding(services)
+            .disable_user(viewer, user_id, services.clock.now())
+            .await?;
+        Ok(User(user))
+    }
+
+    /// Back office: the company and its administrator, who gets the activation link by mail.
+    async fn create_customer(
+        &self,
+        ctx: &Context<'_>,
+        company_name: String,
+        customer_number: String,
+        admin_email: String,
+        admin_name: Option<String>,
+    ) -> Result<Invitation> {
+        ctx.viewer()?.require_write(Action::BackOffice)?;
+        let services = ctx.services()?;
+        let invitation = onboarding(services)
+            .create_customer(
+                &company_name,
+                &customer_number,
+                &admin_email,
+                admin_name.as_deref(),
+                services.clock.now(),
+            )
+            .await?;
+        services.mailer.wake();
+        Ok(Invitation(invitation))
     }
 }

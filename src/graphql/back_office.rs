@@ -16,7 +16,11 @@ use super::{
     scalars::Date,
     shipment::Shipment,
 };
-use crate::{auth::Viewer, error::AppResult, store::writes};
+use crate::{
+    auth::{Action, Viewer},
+    error::AppResult,
+    store::writes,
+};
 
 /// A vendor as the ERP knows it; the name is its key.
 #[derive(Clone, Debug, InputObject, Deserialize)]
@@ -207,7 +211,7 @@ impl From<EtaUpdate> for writes::EtaUpdate {
 
 fn back_office<'a>(ctx: &'a Context<'_>) -> AppResult<&'a Viewer> {
     let viewer = ctx.viewer()?;
-    viewer.require_back_office()?;
+    viewer.require_write(Action::BackOffice)?;
     Ok(viewer)
 }
 

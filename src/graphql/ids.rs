@@ -16,10 +16,12 @@ pub enum NodeKind {
     Vendor,
     Company,
     User,
+    ApiToken,
+    SupportRequest,
 }
 
 impl NodeKind {
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 10] = [
         Self::Order,
         Self::OrderLine,
         Self::Shipment,
@@ -28,6 +30,8 @@ impl NodeKind {
         Self::Vendor,
         Self::Company,
         Self::User,
+        Self::ApiToken,
+        Self::SupportRequest,
     ];
 
     fn name(self) -> &'static str {
@@ -40,6 +44,8 @@ impl NodeKind {
             Self::Vendor => "Vendor",
             Self::Company => "Company",
             Self::User => "User",
+            Self::ApiToken => "ApiToken",
+            Self::SupportRequest => "SupportRequest",
         }
     }
 }

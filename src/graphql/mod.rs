@@ -2,6 +2,7 @@
 //! gather inputs through the loaders and the data layer and hand them to `domain`.
 
 mod account;
+mod api_token;
 pub(crate) mod back_office;
 pub(crate) mod catalogue;
 mod ids;
@@ -12,7 +13,9 @@ mod order;
 mod order_line;
 mod query;
 mod scalars;
+mod session;
 mod shipment;
+mod support;
 
 use std::sync::Arc;
 
@@ -20,11 +23,12 @@ use async_graphql::{Context, EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{Authentication, Viewer, token::AccessTokens},
+    auth::{Authentication, Viewer, throttle::LoginThrottle, token::AccessTokens},
     clock::Clock,
     config::Limits,
     error::{AppError, AppResult},
     loaders::PortalLoader,
+    mail::Mailer,
 };
 
 /// The served schema.
@@ -36,7 +40,17 @@ pub struct Services {
     pub tokens: AccessTokens,
     pub clock: Clock,
     pub limits: Limits,
+    pub mailer: Arc<Mailer>,
+    pub throttle: LoginThrottle,
+    /// Base of links in mail.
+    pub public_url: String,
+    /// Where support requests are mailed.
+    pub support_email: String,
 }
+
+/// Who sent the request, as far as the transport knows.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
 
 /// Builds the schema with its limits; the same builder serves HTTP, tests and `schema.graphql`.
 pub fn build_schema(services: Arc<Services>) -> PortalSchema {
@@ -66,7 +80,9 @@ pub fn sdl() -> String {
 /// Typed access to request and schema data.
 trait ContextExt {
     fn services(&self) -> AppResult<&Arc<Services>>;
+    fn authentication(&self) -> AppResult<&Authentication>;
     fn viewer(&self) -> AppResult<&Viewer>;
+    fn client(&self) -> Option<std::net::IpAddr>;
     fn loader(&self) -> AppResult<&PortalLoader>;
 }
 
@@ -80,10 +96,17 @@ impl ContextExt for Context<'_> {
             .map_err(|_| missing("services"))
     }
 
-    fn viewer(&self) -> AppResult<&Viewer> {
+    fn authentication(&self) -> AppResult<&Authentication> {
         self.data::<Authentication>()
-            .map_err(|_| missing("authentication"))?
-            .viewer()
+            .map_err(|_| missing("authentication"))
+    }
+
+    fn viewer(&self) -> AppResult<&Viewer> {
+        self.authentication()?.viewer()
+    }
+
+    fn client(&self) -> Option<std::net::IpAddr> {
+        self.data_opt::<ClientAddress>().and_then(|client| client.0)
     }
 
     fn loader(&self) -> AppResult<&PortalLoader> {

@@ -4,14 +4,20 @@ use async_graphql::{ID, Interface};
 
 use super::{
     account::{Company, User},
+    api_token::ApiToken,
     catalogue::{Product, Vendor},
     ids::{self, NodeKind},
     invoice::Invoice,
     order::Order,
     order_line::OrderLine,
     shipment::Shipment,
+    support::SupportRequest,
 };
-use crate::{auth::Viewer, error::AppResult, store::lookups};
+use crate::{
+    auth::{Action, Viewer, permits},
+    error::AppResult,
+    store::{self, lookups},
+};
 use sea_orm::DatabaseConnection;
 
 /// An object with a global ID.
@@ -26,6 +32,8 @@ pub enum Node {
     Vendor(Vendor),
     Company(Company),
     User(User),
+    ApiToken(ApiToken),
+    SupportRequest(SupportRequest),
 }
 
 impl Node {
@@ -62,6 +70,15 @@ impl Node {
             NodeKind::User => lookups::user(db, scope, key)
                 .await?
                 .map(|row| Self::User(User(row))),
+            NodeKind::ApiToken if permits(viewer.role, Action::ManageApiTokens) => {
+                store::api_tokens::by_id(db, scope, key)
+                    .await?
+                    .map(|row| Self::ApiToken(ApiToken(row)))
+            }
+            NodeKind::ApiToken => None,
+            NodeKind::SupportRequest => store::support::by_id(db, scope, key)
+                .await?
+                .map(|row| Self::SupportRequest(SupportRequest(row))),
         })
     }
 }

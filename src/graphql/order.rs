@@ -18,7 +18,7 @@ use super::{
     shipment::Shipment,
 };
 use crate::{
-    auth::Viewer,
+    auth::{Action, Viewer},
     domain::{eta, status},
     error::{AppError, AppResult},
     loaders::{CompanyById, InvoicesOfOrder, LinesOfOrder, ShipmentsOfOrder},
@@ -86,7 +86,7 @@ impl OrderFilter {
         let filter = filter.unwrap_or_default();
         let company_id = match &filter.company_id {
             Some(id) => {
-                viewer.require_back_office().map_err(|_| {
+                viewer.require(Action::BackOffice).map_err(|_| {
                     AppError::Forbidden("filter.companyId is for the back office only")
                 })?;
                 Some(decode_as(id, NodeKind::Company, "filter.companyId")?)

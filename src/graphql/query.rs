@@ -5,12 +5,15 @@ use async_graphql::{Context, ID, MergedObject, Object, Result};
 use super::{
     ContextExt,
     account::{Company, User},
+    api_token::ApiTokenQuery,
     node::Node,
     order::{Order, OrderConnection, OrderFilter, OrderSort, OrderSummary, SortDirection},
     promised,
     shipment::SerialNumber,
+    support::SupportQuery,
 };
 use crate::{
+    auth::Action,
     config::Limits,
     domain::business_days::latest_overdue_receipt_date,
     error::{AppError, AppResult},
@@ -67,7 +70,7 @@ fn window(
 
 /// Every read of the API, merged from one object per area so that each area stays in its file.
 #[derive(MergedObject, Default)]
-pub struct Query(OrderQuery);
+pub struct Query(OrderQuery, ApiTokenQuery, SupportQuery);
 
 /// Orders, their search and summary, and what the back office watches.
 #[derive(Default)]
@@ -165,7 +168,7 @@ impl OrderQuery {
 
     /// Back office only: orders not yet visible to their customer for longer than 3 business days.
     async fn overdue_approvals(&self, ctx: &Context<'_>) -> Result<Vec<Order>> {
-        ctx.viewer()?.require_back_office()?;
+        ctx.viewer()?.require(Action::BackOffice)?;
         let services = ctx.services()?;
         let received_by = latest_overdue_receipt_date(services.clock.today());
         let orders = store::orders::awaiting_approval_since(&services.db, received_by).await?;
@@ -174,7 +177,7 @@ impl OrderQuery {
 
     /// Back office only.
     async fn companies(&self, ctx: &Context<'_>) -> Result<Vec<Company>> {
-        ctx.viewer()?.require_back_office()?;
+        ctx.viewer()?.require(Action::BackOffice)?;
         let companies = store::accounts::companies(&ctx.services()?.db).await?;
         Ok(companies.into_iter().map(Company).collect())
     }

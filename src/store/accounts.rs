@@ -1,10 +1,12 @@
-//! Companies, users and refresh tokens.
+//! Companies, users, sessions (refresh tokens) and activation links.
 
 use chrono::{DateTime, Utc};
-use entities::{company, refresh_token, user};
+use entities::{activation_token, company, refresh_token, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, sea_query::OnConflict,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+    sea_query::{Expr, OnConflict, Query},
 };
 
 use crate::{auth::Role, error::AppResult};
@@ -142,4 +144,197 @@ pub async fn insert_refresh_token(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// The user of an access token, unless its session has ended (a revoked refresh-token family).
+pub async fn user_of_live_session(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    family: &str,
+) -> AppResult<Option<user::Model>> {
+    let ended = Query::select()
+        .expr(Expr::val(1))
+        .from(refresh_token::Entity)
+        .and_where(refresh_token::Column::Family.eq(family))
+        .and_where(refresh_token::Column::RevokedAt.is_not_null())
+        .to_owned();
+    Ok(user::Entity::find_by_id(user_id)
+        .filter(Expr::exists(ended).not())
+        .one(db)
+        .await?)
+}
+
+/// A refresh token by the hash of its secret.
+pub async fn refresh_token_by_hash(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+) -> AppResult<Option<refresh_token::Model>> {
+    Ok(refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(token_hash))
+        .one(db)
+        .await?)
+}
+
+/// Marks a refresh token traded; false when it already was (a concurrent trade won).
+pub async fn mark_refresh_token_used(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let result = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(refresh_token::Column::Id.eq(id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Ends one session: every token of the family is revoked.
+pub async fn end_session(
+    db: &impl ConnectionTrait,
+    family: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::Family.eq(family))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user but `except`.
+pub async fn end_sessions_of(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    except: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut update = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null());
+    if let Some(family) = except {
+        update = update.filter(refresh_token::Column::Family.ne(family));
+    }
+    update.exec(db).await?;
+    Ok(())
+}
+
+/// Replaces a user's password hash.
+pub async fn set_password(db: &impl ConnectionTrait, user_id: i64, hash: &str) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// An invited user's first password: the account becomes ACTIVE.
+pub async fn activate_user(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    hash: &str,
+) -> AppResult<user::Model> {
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::Status, Expr::value(STATUS_ACTIVE))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    user_by_id(db, user_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("user {user_id} vanished while activating").into())
+}
+
+/// Disables a user and invalidates every token they hold: access tokens by the token
+/// version, sessions by revoking them. Their API tokens stop working because they act as them.
+pub async fn disable_user(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<user::Model> {
+    user::Entity::update_many()
+        .col_expr(user::Column::Status, Expr::value(STATUS_DISABLED))
+        .col_expr(
+            user::Column::TokenVersion,
+            Expr::col(user::Column::TokenVersion).add(1),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    end_sessions_of(db, user_id, None, now).await?;
+    user_by_id(db, user_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("user {user_id} vanished while disabling").into())
+}
+
+/// Stores an activation link's token hash; earlier links of the user stop working, so that
+/// only the newest invitation counts.
+pub async fn replace_activation(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    token_hash: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> AppResult<()> {
+    activation_token::Entity::update_many()
+        .col_expr(activation_token::Column::UsedAt, Expr::value(now))
+        .filter(activation_token::Column::UserId.eq(user_id))
+        .filter(activation_token::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    activation_token::ActiveModel {
+        user_id: Set(user_id),
+        token_hash: Set(token_hash.to_owned()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// An activation token by its hash, with its user.
+pub async fn activation_with_user(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+) -> AppResult<Option<(activation_token::Model, user::Model)>> {
+    let found = activation_token::Entity::find()
+        .find_also_related(user::Entity)
+        .filter(activation_token::Column::TokenHash.eq(token_hash))
+        .one(db)
+        .await?;
+    Ok(found.and_then(|(activation, user)| Some((activation, user?))))
+}
+
+/// Marks an activation link used; false when it already was (a concurrent activation won).
+pub async fn mark_activation_used(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let result = activation_token::Entity::update_many()
+        .col_expr(activation_token::Column::UsedAt, Expr::value(now))
+        .filter(activation_token::Column::Id.eq(id))
+        .filter(activation_token::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// A company by the distributor's customer number.
+pub async fn company_by_customer_number(
+    db: &impl ConnectionTrait,
+    customer_number: &str,
+) -> AppResult<Option<company::Model>> {
+    Ok(company::Entity::find()
+        .filter(company::Column::CustomerNumber.eq(customer_number))
+        .one(db)
+        .await?)
 }

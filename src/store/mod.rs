@@ -1,9 +1,12 @@
 //! The data layer: every database query of the service, each scoped by the caller's `Scope`.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod batch;
 pub mod lookups;
 pub mod orders;
+pub mod outbox;
+pub mod support;
 pub mod writes;
 
 use anyhow::Context;
@@ -20,6 +23,18 @@ pub enum Scope {
     Company(i64),
     /// Nothing at all.
     Nothing,
+}
+
+impl Scope {
+    /// The condition on a table whose `company` column says whose row it is.
+    pub fn owns(self, company: impl sea_orm::ColumnTrait) -> sea_orm::Condition {
+        use sea_orm::{Condition, sea_query::Expr};
+        match self {
+            Self::Everything => Condition::all(),
+            Self::Company(company_id) => Condition::all().add(company.eq(company_id)),
+            Self::Nothing => Condition::all().add(Expr::val(false)),
+        }
+    }
 }
 
 /// Opens the pool (sqlx turns on SQLite's foreign keys, so both databases enforce them).

@@ -2,6 +2,8 @@
 //! that writes through the same data-layer functions as the back-office mutations.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+pub mod smtp;
+
 use std::sync::{
     Arc,
     atomic::{AtomicU64, AtomicUsize, Ordering},
@@ -116,16 +118,48 @@ impl Drop for TestDb {
     }
 }
 
-/// The app on a fresh, migrated database, with a statement counter.
+/// The app on a fresh, migrated database, with a statement counter, a clock that moves only
+/// when told, and a mail directory of its own.
 pub struct TestApp {
     pub app: App,
     pub db: DatabaseConnection,
+    pub clock: Clock,
+    pub mail_dir: std::path::PathBuf,
     statements: Arc<AtomicUsize>,
     _database: TestDb,
 }
 
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.mail_dir);
+    }
+}
+
+/// The configuration of every test app: a fixed secret, mail into `mail_dir` (or to
+/// `smtp_url`), and sign-in throttling that waits milliseconds instead of seconds.
+pub fn test_config(mail_dir: &std::path::Path, smtp_url: Option<&str>) -> Config {
+    let mail_dir = mail_dir.display().to_string();
+    let mut config = Config::from_lookup(|name| match name {
+        "JWT_SECRET" => Some("a-test-secret-that-is-long-enough-for-hs256".into()),
+        "MAIL_DIR" => Some(mail_dir.clone()),
+        "SMTP_URL" => smtp_url.map(str::to_owned),
+        "PUBLIC_URL" => Some("https://portal.distributor.example".into()),
+        _ => None,
+    })
+    .unwrap();
+    config.limits.login_throttle.delay = std::time::Duration::from_millis(20);
+    config.limits.login_throttle.max_delay = std::time::Duration::from_millis(100);
+    config.limits.login_throttle.lock_client_after = 20;
+    config
+}
+
 impl TestApp {
     pub async fn new() -> Self {
+        Self::with_smtp(None).await
+    }
+
+    /// A test app whose mail goes to the SMTP server at `smtp_url`.
+    pub async fn with_smtp(smtp_url: Option<&str>) -> Self {
         let database = TestDb::create().await;
         let mut db = store::connect(&database.url).await.unwrap();
         store::migrate(&db).await.unwrap();
@@ -134,17 +168,46 @@ impl TestApp {
         db.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::SeqCst);
         });
-        let config = Config::from_lookup(|name| {
-            (name == "JWT_SECRET").then(|| "a-test-secret-that-is-long-enough-for-hs256".into())
-        })
-        .unwrap();
-        let app = App::new(&config, db.clone(), Clock::Fixed(now()));
+        let mail_dir = std::env::temp_dir().join(format!(
+            "customer-portal-mail-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        let config = test_config(&mail_dir, smtp_url);
+        let clock = Clock::fixed(now());
+        let app = App::new(&config, db.clone(), clock.clone());
         Self {
             app,
             db,
+            clock,
+            mail_dir,
             statements,
             _database: database,
         }
+    }
+
+    /// Sends the mail that is due and returns every message written to the mail directory so
+    /// far, oldest first.
+    pub async fn mail(&self) -> Vec<String> {
+        self.app.deliver_mail().await.unwrap();
+        let Ok(entries) = std::fs::read_dir(&self.mail_dir) else {
+            return Vec::new();
+        };
+        let mut paths: Vec<_> = entries
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "eml"))
+            .collect();
+        paths.sort();
+        paths
+            .iter()
+            .map(|path| decode_quoted_printable(&std::fs::read_to_string(path).unwrap()))
+            .collect()
+    }
+
+    /// Runs a document that must fail; returns its first error's code.
+    pub async fn code(&self, token: Option<&str>, query: &str, variables: Value) -> String {
+        let response = self.run(token, query, variables).await;
+        error_code(&response).to_owned()
     }
 
     /// Runs a document as the holder of `token`; returns `{data, errors}` as JSON.
@@ -159,6 +222,16 @@ impl TestApp {
     /// Runs a document that must succeed; returns its `data`.
     pub async fn data(&self, token: &str, query: &str, variables: Value) -> Value {
         let response = self.run(Some(token), query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
+        response["data"].clone()
+    }
+
+    /// Runs a document without a token that must succeed; returns its `data`.
+    pub async fn data_anonymous(&self, query: &str, variables: Value) -> Value {
+        let response = self.run(None, query, variables).await;
         assert!(
             response.get("errors").is_none(),
             "unexpected errors: {response:#}"
@@ -432,4 +505,30 @@ pub fn error_code(response: &Value) -> &str {
     response["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or_else(|| panic!("no error code in {response:#}"))
+}
+
+/// A message as a person reads it: quoted-printable soft breaks and escapes undone (headers
+/// pass through unchanged).
+pub fn decode_quoted_printable(raw: &str) -> String {
+    let joined = raw.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let hex = bytes
+            .get(index + 1..index + 3)
+            .and_then(|pair| std::str::from_utf8(pair).ok())
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match (bytes[index], hex) {
+            (b'=', Some(byte)) => {
+                out.push(byte);
+                index += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).replace("\r\n", "\n")
 }

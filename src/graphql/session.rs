@@ -1,0 +1,103 @@
+//! Signing in and out, activating an account, changing the password.
+
+use async_graphql::{Context, Object, Result};
+
+use super::{ContextExt, Services, account::Session};
+use crate::{
+    auth::{Action, Credential, session::Sessions},
+    error::AppError,
+};
+
+fn sessions(services: &Services) -> Sessions<'_> {
+    Sessions {
+        db: &services.db,
+        tokens: &services.tokens,
+        limits: &services.limits,
+    }
+}
+
+/// The mutations of sessions; all but `changePassword` need no access token.
+#[derive(Default)]
+pub struct SessionMutation;
+
+#[Object]
+impl SessionMutation {
+    /// Sign in with e-mail and password. A wrong password and an unknown e-mail get the same
+    /// answer; repeated failures are slowed down, then refused for a while (RATE_LIMITED).
+    async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> Result<Session> {
+        ctx.authentication()?.require_public_write()?;
+        let services = ctx.services()?;
+        let session = sessions(services)
+            .login(
+                &services.throttle,
+                &email,
+                &password,
+                ctx.client(),
+                services.clock.now(),
+            )
+            .await?;
+        Ok(Session(session))
+    }
+
+    /// Trade the refresh token for a new session; the old refresh token stops working, and
+    /// presenting it again ends the session.
+    async fn refresh_session(&self, ctx: &Context<'_>, refresh_token: String) -> Result<Session> {
+        ctx.authentication()?.require_public_write()?;
+        let services = ctx.services()?;
+        let session = sessions(services)
+            .refresh(&refresh_token, services.clock.now())
+            .await?;
+        Ok(Session(session))
+    }
+
+    /// End the session of this refresh token: its access tokens stop working too. False when
+    /// the token is unknown.
+    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
+        ctx.authentication()?.require_public_write()?;
+        let services = ctx.services()?;
+        Ok(sessions(services)
+            .logout(&refresh_token, services.clock.now())
+            .await?)
+    }
+
+    /// Follow the activation link: set your own password and get signed in.
+    async fn activate_account(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        new_password: String,
+    ) -> Result<Session> {
+        ctx.authentication()?.require_public_write()?;
+        let services = ctx.services()?;
+        let session = sessions(services)
+            .activate(&token, &new_password, services.clock.now())
+            .await?;
+        Ok(Session(session))
+    }
+
+    /// Needs the current password; every other session of yours ends, this one goes on.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<bool> {
+        let viewer = ctx.viewer()?;
+        viewer.require_write(Action::ChangeOwnPassword)?;
+        let Credential::Session(session) = &viewer.credential else {
+            return Err(AppError::Forbidden("API tokens have no password").into());
+        };
+        let services = ctx.services()?;
+        sessions(services)
+            .change_password(
+                &services.throttle,
+                viewer.user_id,
+                session,
+                &current_password,
+                &new_password,
+                services.clock.now(),
+            )
+            .await?;
+        Ok(true)
+    }
+}
