@@ -322,30 +322,12 @@ async fn an_administrator_cannot_invite_staff_nor_take_someone_elses_address() {
     assert_eq!(invitation["inviteUser"]["user"]["company"], Value::Null);
 }
 
-async fn invite_and_activate(world: &World, email: &str) -> (String, Value) {
-    let variables = json!({"email": email, "role": "CUSTOMER_USER"});
-    let invitation = world.app.data(&world.alpha, INVITE, variables).await["inviteUser"].clone();
-    let token = token_of(invitation["activationUrl"].as_str().unwrap());
-    let session = world
-        .app
-        .data_anonymous(
-            ACTIVATE,
-            json!({"token": token, "password": "a good password"}),
-        )
-        .await;
-    (
-        session["activateAccount"]["accessToken"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-        invitation["user"]["id"].clone(),
-    )
-}
-
 #[tokio::test]
 async fn a_disabled_user_is_locked_out_at_once() {
     let world = World::new().await;
-    let (access, id) = invite_and_activate(&world, "leaver@alpha.example").await;
+    let (access, id) = world
+        .colleague("leaver@alpha.example", "CUSTOMER_USER")
+        .await;
     world.app.data(&access, "{ me { email } }", json!({})).await;
 
     let other_company = world
@@ -368,7 +350,7 @@ async fn a_disabled_user_is_locked_out_at_once() {
         .app
         .run(
             None,
-            "mutation { login(email: \"leaver@alpha.example\", password: \"a good password\") { accessToken } }",
+            "mutation { login(email: \"leaver@alpha.example\", password: \"a colleague's password\") { accessToken } }",
             json!({}),
         )
         .await;

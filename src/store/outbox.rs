@@ -117,12 +117,3 @@ pub async fn mark_failed(
         .await?;
     Ok(())
 }
-
-/// Messages not sent yet: what an operator watches.
-pub async fn unsent_count(db: &impl ConnectionTrait) -> AppResult<u64> {
-    use sea_orm::PaginatorTrait;
-    Ok(mail_outbox::Entity::find()
-        .filter(mail_outbox::Column::SentAt.is_null())
-        .count(db)
-        .await?)
-}

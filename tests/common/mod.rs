@@ -500,6 +500,32 @@ impl World {
     }
 }
 
+impl World {
+    /// A colleague of Alpha's administrator with `role`, invited and activated through the
+    /// API; returns their access token and user ID.
+    pub async fn colleague(&self, email: &str, role: &str) -> (String, Value) {
+        let invite = "mutation($email: String!, $role: Role!) { inviteUser(email: $email, role: $role) { activationUrl user { id } } }";
+        let invitation = self
+            .app
+            .data(&self.alpha, invite, json!({"email": email, "role": role}))
+            .await;
+        let url = invitation["inviteUser"]["activationUrl"].as_str().unwrap();
+        let token = url.split_once("token=").unwrap().1;
+        let activate = "mutation($token: String!) { activateAccount(token: $token, newPassword: \"a colleague's password\") { accessToken } }";
+        let session = self
+            .app
+            .data_anonymous(activate, json!({"token": token}))
+            .await;
+        (
+            session["activateAccount"]["accessToken"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            invitation["inviteUser"]["user"]["id"].clone(),
+        )
+    }
+}
+
 /// The `extensions.code` of the first error of a response.
 pub fn error_code(response: &Value) -> &str {
     response["errors"][0]["extensions"]["code"]
