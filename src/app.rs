@@ -5,26 +5,37 @@ use std::{
     sync::Arc,
 };
 
-use async_graphql::http::GraphiQLSource;
+use async_graphql::{
+    Data,
+    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource, WebSocketProtocols, WsMessage},
+};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{
     Extension, Router,
-    extract::{ConnectInfo, State},
-    http::{HeaderMap, StatusCode, header::AUTHORIZATION},
+    extract::{
+        ConnectInfo, State,
+        ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade},
+    },
+    http::{
+        HeaderMap, StatusCode,
+        header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL},
+    },
     response::{Html, IntoResponse},
     routing::get,
 };
+use futures_util::{SinkExt as _, StreamExt as _, future};
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use crate::{
-    auth::{self, throttle::LoginThrottle, token::AccessTokens},
+    auth::{self, Authentication, throttle::LoginThrottle, token::AccessTokens},
     clock::Clock,
     config::{Config, Limits},
     error::{self, AppError, AppResult},
-    graphql::{self, ClientAddress, PortalSchema, Services},
-    loaders::{BatchWhenIdle, Loaders},
+    feed::EventBus,
+    graphql::{self, ClientAddress, PortalSchema, Services, SubscriptionSlots},
+    loaders::{BatchWhenIdle, Loaders, StreamLoader},
     mail::{Mailer, Round},
 };
 
@@ -49,6 +60,7 @@ impl App {
             TOKEN_AUDIENCE,
             limits.access_token_ttl,
         );
+        let events = Arc::new(EventBus::new(db.clone(), limits.event_buffer));
         let services = Arc::new(Services {
             db,
             tokens,
@@ -56,6 +68,8 @@ impl App {
             throttle: LoginThrottle::new(limits.login_throttle.clone()),
             limits,
             mailer: Arc::new(Mailer::new(config)),
+            events,
+            connections: Default::default(),
             public_url: config.public_url.clone(),
             support_email: config.support_email.clone(),
         });
@@ -123,7 +137,10 @@ impl App {
         let request = request
             .data(authentication)
             .data(ClientAddress(client))
-            .data(Loaders::for_request(self.services.db.clone(), idle.clone()));
+            .data(Arc::new(Loaders::for_request(
+                self.services.db.clone(),
+                idle.clone(),
+            )));
         let mut response = BatchWhenIdle::new(self.schema.execute(request), idle).await;
         error::classify_unhandled(&mut response);
         response
@@ -133,6 +150,7 @@ impl App {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/graphql", get(graphiql).post(graphql_post))
+            .route("/graphql/ws", get(graphql_ws))
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(ready))
             .layer(RequestBodyLimitLayer::new(
@@ -159,7 +177,195 @@ async fn graphql_post(
 }
 
 async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish(),
+    )
+}
+
+/// Close codes of `graphql-transport-ws` for a refused `connection_init`.
+const CLOSE_UNAUTHORIZED: u16 = 4401;
+const CLOSE_TOO_MANY: u16 = 4429;
+/// Markers at the start of the refusal, which the protocol turns into a close reason.
+const REFUSED_UNAUTHORIZED: &str = "Unauthorized";
+const REFUSED_TOO_MANY: &str = "Too many connections";
+
+async fn graphql_ws(
+    State(app): State<App>,
+    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> axum::response::Response {
+    let client = connection.map(|Extension(ConnectInfo(address))| address.ip());
+    let protocol = headers
+        .get(SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|offered| {
+            offered
+                .split(',')
+                .find_map(|name| name.trim().parse::<WebSocketProtocols>().ok())
+        });
+    let Some(protocol) = protocol else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "ask for the graphql-transport-ws subprotocol",
+        )
+            .into_response();
+    };
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| app.serve_socket(socket, protocol, client))
+}
+
+/// A user's open WebSocket connection, counted against the cap until it closes.
+struct ConnectionSlot {
+    services: Arc<Services>,
+    user_id: i64,
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .services
+            .connections
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.user_id) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.user_id);
+            }
+        }
+    }
+}
+
+impl App {
+    /// Runs a subscription in this process, as a WebSocket connection whose `connection_init`
+    /// carried `authorization`: what the WebSocket endpoint does, without the socket.
+    pub async fn subscribe(
+        &self,
+        authorization: Option<&str>,
+        request: async_graphql::Request,
+    ) -> Result<impl futures_util::Stream<Item = async_graphql::Response> + use<>, String> {
+        let payload = serde_json::json!({ "authorization": authorization });
+        let data = self
+            .connection_data(payload, None)
+            .await
+            .map_err(|error| error.message)?;
+        Ok(self
+            .schema
+            .execute_stream_with_session_data(request, Arc::new(data)))
+    }
+
+    /// Speaks `graphql-transport-ws` (or the older protocol) on an upgraded connection. The
+    /// token comes in `connection_init` as `{"authorization": "Bearer …"}`.
+    async fn serve_socket(
+        self,
+        socket: WebSocket,
+        protocol: WebSocketProtocols,
+        client: Option<IpAddr>,
+    ) {
+        let (mut sink, source) = socket.split();
+        let incoming = source
+            .take_while(|message| future::ready(message.is_ok()))
+            .filter_map(|message| {
+                future::ready(match message {
+                    Ok(Message::Text(text)) => Some(text.as_str().to_owned()),
+                    Ok(Message::Binary(bytes)) => String::from_utf8(bytes.to_vec()).ok(),
+                    _ => None,
+                })
+            });
+        let app = self.clone();
+        let conversation =
+            async_graphql::http::WebSocket::new(self.schema.clone(), incoming, protocol)
+                .on_connection_init(move |payload| async move {
+                    app.connection_data(payload, client).await
+                });
+        futures_util::pin_mut!(conversation);
+        while let Some(message) = conversation.next().await {
+            let outgoing = match message {
+                WsMessage::Text(text) => Message::Text(text.into()),
+                WsMessage::Close(code, reason) => {
+                    let code = if reason.starts_with(REFUSED_UNAUTHORIZED) {
+                        CLOSE_UNAUTHORIZED
+                    } else if reason.starts_with(REFUSED_TOO_MANY) {
+                        CLOSE_TOO_MANY
+                    } else {
+                        code
+                    };
+                    Message::Close(Some(CloseFrame {
+                        code,
+                        reason: reason.into(),
+                    }))
+                }
+            };
+            let closing = matches!(outgoing, Message::Close(_));
+            if sink.send(outgoing).await.is_err() || closing {
+                break;
+            }
+        }
+    }
+
+    /// Authenticates a WebSocket connection and gives it what its operations need.
+    async fn connection_data(
+        &self,
+        payload: serde_json::Value,
+        client: Option<IpAddr>,
+    ) -> async_graphql::Result<Data> {
+        let header = ["authorization", "Authorization"]
+            .into_iter()
+            .find_map(|key| payload.get(key).and_then(serde_json::Value::as_str));
+        let services = &self.services;
+        let authentication = auth::authenticate(
+            &services.db,
+            &services.tokens,
+            &services.limits,
+            header,
+            services.clock.now(),
+        )
+        .await
+        .map_err(|error| async_graphql::Error::from(error).message)?;
+        let user_id = match &authentication {
+            Authentication::Signed(viewer) => viewer.user_id,
+            Authentication::Anonymous => {
+                return Err(format!(
+                    "{REFUSED_UNAUTHORIZED}: send {{\"authorization\": \"Bearer …\"}} in connection_init"
+                )
+                .into());
+            }
+            Authentication::Rejected(reason) => {
+                return Err(format!("{REFUSED_UNAUTHORIZED}: {reason}").into());
+            }
+        };
+        let slot = {
+            let mut open = services
+                .connections
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let count = open.entry(user_id).or_default();
+            if *count >= services.limits.max_connections_per_user {
+                return Err(format!(
+                    "{REFUSED_TOO_MANY}: a user holds at most {} connections",
+                    services.limits.max_connections_per_user
+                )
+                .into());
+            }
+            *count += 1;
+            ConnectionSlot {
+                services: services.clone(),
+                user_id,
+            }
+        };
+        let mut data = Data::default();
+        data.insert(authentication);
+        data.insert(ClientAddress(client));
+        data.insert(Arc::new(StreamLoader::new(services.db.clone())));
+        data.insert(SubscriptionSlots::default());
+        data.insert(slot);
+        Ok(data)
+    }
 }
 
 async fn ready(State(app): State<App>) -> impl IntoResponse {

@@ -51,6 +51,18 @@ pub struct Limits {
     pub api_token_touch_interval: chrono::Duration,
     /// How failed sign-ins are slowed and then refused.
     pub login_throttle: LoginThrottlePolicy,
+    /// Subscriptions one WebSocket connection may hold at once.
+    pub max_subscriptions_per_connection: usize,
+    /// WebSocket connections one user (or API token's creator) may hold at once.
+    pub max_connections_per_user: usize,
+    /// Live events held in memory for the slowest subscriber; one further behind reads the
+    /// rest from the database.
+    pub event_buffer: usize,
+    /// How long a subscriber may leave its events unread before it is told it fell behind
+    /// (and can resume from its cursor); writers and other subscribers never wait for it.
+    pub subscriber_patience: std::time::Duration,
+    /// How often an open subscription checks that its user may still read.
+    pub subscription_recheck: std::time::Duration,
 }
 
 /// Failed sign-ins counted per e-mail address and per client address within a window: past
@@ -104,6 +116,11 @@ impl Default for Limits {
             activation_ttl: chrono::Duration::days(7),
             api_token_touch_interval: chrono::Duration::minutes(1),
             login_throttle: LoginThrottlePolicy::default(),
+            max_subscriptions_per_connection: 10,
+            max_connections_per_user: 5,
+            event_buffer: 1024,
+            subscriber_patience: std::time::Duration::from_secs(10),
+            subscription_recheck: std::time::Duration::from_secs(5),
         }
     }
 }

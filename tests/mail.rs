@@ -160,3 +160,87 @@ async fn a_support_request_with_a_two_line_subject_is_refused_and_nothing_is_sen
     );
     assert!(app.mail().await.is_empty());
 }
+
+const SET_MAIL: &str =
+    "mutation($on: Boolean!) { setMailOnChange(enabled: $on) { email mailOnChange } }";
+
+#[tokio::test]
+async fn a_later_eta_or_a_shipment_is_mailed_at_most_hourly_per_order_to_those_who_want_it() {
+    let world = common::World::new().await;
+    let app = &world.app;
+    let (watcher, _) = world
+        .colleague("watcher@alpha.example", "CUSTOMER_USER")
+        .await;
+    let (_quiet_user, _) = world
+        .colleague("quiet@alpha.example", "CUSTOMER_USER")
+        .await;
+    let on = app.data(&watcher, SET_MAIL, json!({"on": true})).await;
+    assert_eq!(
+        on["setMailOnChange"],
+        json!({"email": "watcher@alpha.example", "mailOnChange": true})
+    );
+    app.order(
+        "SO-1",
+        "C-1",
+        &[
+            ("HW-1", 2, "10.00", Some("2026-11-25")),
+            ("HW-2", 1, "10.00", Some("2026-11-25")),
+        ],
+    )
+    .await;
+    app.set_eta("SO-1", 1, Some("2026-11-27"), "not approved yet")
+        .await;
+    app.confirm("SO-1").await;
+    let invitations = app.mail().await.len();
+
+    app.set_eta("SO-1", 1, Some("2026-11-30"), "vendor delay")
+        .await;
+    let mail = app.mail().await;
+    let digests: Vec<_> = mail[invitations..].to_vec();
+    assert_eq!(
+        digests.len(),
+        2,
+        "the administrator by default, the watcher by choice"
+    );
+    assert!(
+        digests
+            .iter()
+            .any(|m| m.contains("To: admin@alpha.example"))
+    );
+    assert!(
+        digests
+            .iter()
+            .any(|m| m.contains("To: watcher@alpha.example"))
+    );
+    assert!(
+        digests[0].contains("Subject: Order SO-1 changed"),
+        "{}",
+        digests[0]
+    );
+    assert!(
+        digests[0]
+            .contains("Line 1 (HW-1): ETA moved from 2026-11-27 to 2026-11-30 (vendor delay)"),
+        "{}",
+        digests[0]
+    );
+    assert!(digests[0].contains("https://portal.distributor.example/orders/SO-1"));
+
+    // Within the hour: kept for the next digest; an earlier ETA is not worth a mail.
+    app.ship("SH-1", "SO-1", &[(1, 2, &["S1", "S2"])]).await;
+    app.set_eta("SO-1", 2, Some("2026-11-24"), "earlier").await;
+    assert_eq!(app.mail().await.len(), invitations + 2);
+    app.clock.advance(chrono::Duration::minutes(61));
+    let mail = app.mail().await;
+    assert_eq!(mail.len(), invitations + 4);
+    let second = &mail[invitations + 2];
+    assert!(
+        second.contains("Line 1 (HW-1): 2 of 2 shipped; SH-1 on 2026-11-20 with DHL, TRK-SH-1"),
+        "{second}"
+    );
+    assert!(!second.contains("earlier"), "{second}");
+    assert_eq!(
+        app.mail().await.len(),
+        invitations + 4,
+        "nothing new, nothing sent"
+    );
+}

@@ -13,6 +13,8 @@ pub mod invoice;
 pub mod invoice_line;
 pub mod mail_outbox;
 pub mod order;
+pub mod order_digest;
+pub mod order_event;
 pub mod order_line;
 pub mod product;
 pub mod refresh_token;

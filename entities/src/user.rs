@@ -21,6 +21,8 @@ pub struct Model {
     /// Part of every access token; raising it invalidates all tokens issued before.
     pub token_version: i32,
     pub created_at: DateTimeUtc,
+    /// Mailed about later ETAs and shipments; null follows the role (administrators yes).
+    pub mail_on_change: Option<bool>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

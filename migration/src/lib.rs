@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_tables;
 mod m20261203_000001_accounts_and_access;
+mod m20261203_000002_order_events;
 mod shape;
 
 /// Applies the migrations in order; `customer-portal migrate` and `serve` run it.
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_create_tables::Migration),
             Box::new(m20261203_000001_accounts_and_access::Migration),
+            Box::new(m20261203_000002_order_events::Migration),
         ]
     }
 }

@@ -59,8 +59,8 @@ impl FromStr for Role {
 /// user may, and the data layer's `Scope` decides which.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Change one's own password.
-    ChangeOwnPassword,
+    /// Change one's own password and mail settings.
+    OwnAccount,
     /// Invite and disable users, list a company's users.
     ManageUsers,
     /// Create, list and revoke API tokens.
@@ -77,7 +77,7 @@ pub fn permits(role: Role, action: Action) -> bool {
     match role {
         Role::BackOffice => !matches!(action, RequestSupport),
         Role::CustomerAdmin => !matches!(action, BackOffice),
-        Role::CustomerUser => matches!(action, ChangeOwnPassword | RequestSupport),
+        Role::CustomerUser => matches!(action, OwnAccount | RequestSupport),
     }
 }
 
@@ -98,6 +98,8 @@ pub struct Viewer {
     /// `None` only for back-office staff.
     pub company_id: Option<i64>,
     pub credential: Credential,
+    /// The user's token version when the credential was checked.
+    pub token_version: i32,
 }
 
 impl Viewer {
@@ -225,6 +227,7 @@ pub async fn authenticate(
         role: user.role.parse().map_err(AppError::Internal)?,
         company_id: user.company_id,
         credential: Credential::Session(subject.session),
+        token_version: user.token_version,
     }))
 }
 
@@ -259,6 +262,35 @@ async fn api_token_viewer(
         role: user.role.parse().map_err(AppError::Internal)?,
         company_id: user.company_id,
         credential: Credential::ApiToken(api_token.id),
+        token_version: user.token_version,
+    }))
+}
+
+/// Whether a viewer checked earlier may still read: for the long-lived WebSocket connections,
+/// whose subscriptions end when the user is disabled, signs out or loses the API token.
+pub async fn still_valid(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let user = match &viewer.credential {
+        Credential::Session(session) => {
+            store::accounts::user_of_live_session(db, viewer.user_id, session).await?
+        }
+        Credential::ApiToken(id) => {
+            let token = store::api_tokens::by_id(db, Scope::Everything, *id).await?;
+            let live = token.is_some_and(|token| {
+                token.revoked_at.is_none()
+                    && token.expires_at.is_none_or(|expires_at| expires_at > now)
+            });
+            if !live {
+                return Ok(false);
+            }
+            store::accounts::user_by_id(db, viewer.user_id).await?
+        }
+    };
+    Ok(user.is_some_and(|user| {
+        user.status == STATUS_ACTIVE && user.token_version == viewer.token_version
     }))
 }
 
@@ -275,7 +307,7 @@ mod tests {
             (Role::CustomerUser, [true, false, false, true, false]),
         ];
         let actions = [
-            ChangeOwnPassword,
+            OwnAccount,
             ManageUsers,
             ManageApiTokens,
             RequestSupport,

@@ -105,6 +105,15 @@ impl User {
         })
     }
 
+    /// Whether ETAs that move later and shipments of the company's orders are mailed to this
+    /// user (at most one mail per order an hour). Administrators get them unless they opt
+    /// out; others when they opt in with setMailOnChange.
+    async fn mail_on_change(&self) -> bool {
+        self.0
+            .mail_on_change
+            .unwrap_or(self.0.role == crate::auth::Role::CustomerAdmin.as_str())
+    }
+
     /// Null for back-office staff.
     async fn company(&self, ctx: &Context<'_>) -> Result<Option<Company>> {
         let Some(company_id) = self.0.company_id else {
@@ -210,6 +219,17 @@ impl AccountMutation {
             .disable_user(viewer, user_id, services.clock.now())
             .await?;
         Ok(User(user))
+    }
+
+    /// Your own choice: be mailed (at most hourly per order) when an ETA moves later or
+    /// something ships.
+    async fn set_mail_on_change(&self, ctx: &Context<'_>, enabled: bool) -> Result<User> {
+        let viewer = ctx.viewer()?;
+        viewer.require_write(Action::OwnAccount)?;
+        let db = &ctx.services()?.db;
+        accounts::set_mail_on_change(db, viewer.user_id, enabled).await?;
+        let user = accounts::user_by_id(db, viewer.user_id).await?;
+        Ok(User(super::promised(user, "user", viewer.user_id)?))
     }
 
     /// Back office: the company and its administrator, who gets the activation link by mail.

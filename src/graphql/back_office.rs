@@ -215,6 +215,22 @@ fn back_office<'a>(ctx: &'a Context<'_>) -> AppResult<&'a Viewer> {
     Ok(viewer)
 }
 
+/// What a committed write hands back to its resolver.
+trait Announce<T> {
+    /// The written row; live subscribers of this process learn of the write's events now
+    /// (other instances hear of them from the database).
+    fn announced(self, ctx: &Context<'_>) -> AppResult<T>;
+}
+
+impl<T> Announce<T> for writes::Written<T> {
+    fn announced(self, ctx: &Context<'_>) -> AppResult<T> {
+        if self.changed {
+            ctx.services()?.events.wake();
+        }
+        Ok(self.row)
+    }
+}
+
 /// The back office's writes.
 #[derive(Default)]
 pub struct BackOfficeMutation;
@@ -226,7 +242,7 @@ impl BackOfficeMutation {
         Ok(Vendor(
             writes::upsert_vendor(&ctx.services()?.db, input.into())
                 .await?
-                .row,
+                .announced(ctx)?,
         ))
     }
 
@@ -235,7 +251,7 @@ impl BackOfficeMutation {
         Ok(Product(
             writes::upsert_product(&ctx.services()?.db, input.into())
                 .await?
-                .row,
+                .announced(ctx)?,
         ))
     }
 
@@ -246,7 +262,7 @@ impl BackOfficeMutation {
         Ok(Order(
             writes::upsert_order(&services.db, input.into(), services.clock.now())
                 .await?
-                .row,
+                .announced(ctx)?,
         ))
     }
 
@@ -257,7 +273,7 @@ impl BackOfficeMutation {
         Ok(Order(
             writes::confirm_order(&services.db, &order_number, services.clock.now())
                 .await?
-                .row,
+                .announced(ctx)?,
         ))
     }
 
@@ -268,7 +284,7 @@ impl BackOfficeMutation {
         Ok(Order(
             writes::cancel_order(&services.db, &order_number, services.clock.now())
                 .await?
-                .row,
+                .announced(ctx)?,
         ))
     }
 
@@ -288,7 +304,7 @@ impl BackOfficeMutation {
             services.clock.now(),
         )
         .await?;
-        Ok(OrderLine(line.row))
+        Ok(OrderLine(line.announced(ctx)?))
     }
 
     /// All the updates or none; an update to the ETA a line already has changes nothing.
@@ -301,7 +317,7 @@ impl BackOfficeMutation {
         let services = ctx.services()?;
         let updates = updates.into_iter().map(Into::into).collect();
         let lines = writes::update_etas(&services.db, updates, services.clock.now()).await?;
-        Ok(lines.row.into_iter().map(OrderLine).collect())
+        Ok(lines.announced(ctx)?.into_iter().map(OrderLine).collect())
     }
 
     /// Sent again unchanged, answers the recorded shipment; with other contents, CONFLICT.
@@ -311,7 +327,7 @@ impl BackOfficeMutation {
         Ok(Shipment(
             writes::record_shipment(&services.db, input.into(), services.clock.now())
                 .await?
-                .row,
+                .announced(ctx)?,
         ))
     }
 
@@ -331,7 +347,7 @@ impl BackOfficeMutation {
             services.clock.now(),
         )
         .await?;
-        Ok(Shipment(shipment.row))
+        Ok(Shipment(shipment.announced(ctx)?))
     }
 
     /// Units of an electronic product e-mailed to the customer; the same delivery sent again is recorded once.
@@ -356,7 +372,7 @@ impl BackOfficeMutation {
         Ok(OrderLine(
             writes::record_electronic_delivery(&services.db, input, services.clock.now())
                 .await?
-                .row,
+                .announced(ctx)?,
         ))
     }
 
@@ -367,7 +383,7 @@ impl BackOfficeMutation {
         Ok(Invoice(
             writes::record_invoice(&services.db, input.into(), services.clock.now())
                 .await?
-                .row,
+                .announced(ctx)?,
         ))
     }
 }

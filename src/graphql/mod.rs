@@ -5,6 +5,7 @@ mod account;
 mod api_token;
 pub(crate) mod back_office;
 pub(crate) mod catalogue;
+mod event;
 mod ids;
 mod invoice;
 mod mutation;
@@ -19,7 +20,7 @@ mod support;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, Schema};
+use async_graphql::{Context, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -27,12 +28,15 @@ use crate::{
     clock::Clock,
     config::Limits,
     error::{AppError, AppResult},
-    loaders::PortalLoader,
+    feed::EventBus,
+    loaders::{PortalLoader, StreamLoader},
     mail::Mailer,
 };
 
 /// The served schema.
-pub type PortalSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type PortalSchema = Schema<query::Query, mutation::Mutation, event::EventSubscription>;
+
+pub use event::SubscriptionSlots;
 
 /// What every resolver may use, shared by all requests.
 pub struct Services {
@@ -41,6 +45,9 @@ pub struct Services {
     pub clock: Clock,
     pub limits: Limits,
     pub mailer: Arc<Mailer>,
+    pub events: Arc<EventBus>,
+    /// Open WebSocket connections per user, against `limits.max_connections_per_user`.
+    pub connections: std::sync::Mutex<std::collections::HashMap<i64, usize>>,
     pub throttle: LoginThrottle,
     /// Base of links in mail.
     pub public_url: String,
@@ -58,7 +65,7 @@ pub fn build_schema(services: Arc<Services>) -> PortalSchema {
     Schema::build(
         query::Query::default(),
         mutation::Mutation::default(),
-        EmptySubscription,
+        event::EventSubscription,
     )
     .data(services)
     .limit_depth(limits.max_depth)
@@ -71,7 +78,7 @@ pub fn sdl() -> String {
     Schema::build(
         query::Query::default(),
         mutation::Mutation::default(),
-        EmptySubscription,
+        event::EventSubscription,
     )
     .finish()
     .sdl()
@@ -83,7 +90,7 @@ trait ContextExt {
     fn authentication(&self) -> AppResult<&Authentication>;
     fn viewer(&self) -> AppResult<&Viewer>;
     fn client(&self) -> Option<std::net::IpAddr>;
-    fn loader(&self) -> AppResult<&PortalLoader>;
+    fn loader(&self) -> AppResult<Arc<PortalLoader>>;
 }
 
 fn missing(what: &str) -> AppError {
@@ -109,8 +116,13 @@ impl ContextExt for Context<'_> {
         self.data_opt::<ClientAddress>().and_then(|client| client.0)
     }
 
-    fn loader(&self) -> AppResult<&PortalLoader> {
-        self.data::<PortalLoader>().map_err(|_| missing("loader"))
+    fn loader(&self) -> AppResult<Arc<PortalLoader>> {
+        if let Some(loader) = self.data_opt::<Arc<PortalLoader>>() {
+            return Ok(loader.clone());
+        }
+        self.data_opt::<Arc<StreamLoader>>()
+            .map(|loader| loader.current())
+            .ok_or_else(|| missing("loader"))
     }
 }
 

@@ -6,6 +6,7 @@ use super::{
     ContextExt,
     account::{Company, User},
     api_token::ApiTokenQuery,
+    event::EventQuery,
     node::Node,
     order::{Order, OrderConnection, OrderFilter, OrderSort, OrderSummary, SortDirection},
     promised,
@@ -70,7 +71,7 @@ fn window(
 
 /// Every read of the API, merged from one object per area so that each area stays in its file.
 #[derive(MergedObject, Default)]
-pub struct Query(OrderQuery, ApiTokenQuery, SupportQuery);
+pub struct Query(OrderQuery, EventQuery, ApiTokenQuery, SupportQuery);
 
 /// Orders, their search and summary, and what the back office watches.
 #[derive(Default)]

@@ -83,7 +83,7 @@ impl SessionMutation {
         new_password: String,
     ) -> Result<bool> {
         let viewer = ctx.viewer()?;
-        viewer.require_write(Action::ChangeOwnPassword)?;
+        viewer.require_write(Action::OwnAccount)?;
         let Credential::Session(session) = &viewer.credential else {
             return Err(AppError::Forbidden("API tokens have no password").into());
         };

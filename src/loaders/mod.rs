@@ -8,7 +8,7 @@ use std::{
     hash::Hash,
     pin::Pin,
     sync::{
-        Arc,
+        Arc, Mutex, PoisonError,
         atomic::{AtomicBool, Ordering},
     },
     task::{Context, Poll, Wake, Waker},
@@ -53,6 +53,44 @@ impl Loaders {
         DataLoader::with_cache(Self { db }, spawner, HashMapCache::default())
             .delay(Duration::ZERO)
             .max_batch_size(MAX_BATCH)
+    }
+}
+
+/// The loader of a subscription: events arrive one at a time over a long-lived connection,
+/// so each event gets a fresh loader (no row cached from an earlier event), batching by a
+/// short timer since there is no request to wait for.
+pub struct StreamLoader {
+    db: DatabaseConnection,
+    current: Mutex<Arc<PortalLoader>>,
+}
+
+impl StreamLoader {
+    pub fn new(db: DatabaseConnection) -> Self {
+        let current = Mutex::new(Arc::new(Self::fresh(&db)));
+        Self { db, current }
+    }
+
+    fn fresh(db: &DatabaseConnection) -> PortalLoader {
+        DataLoader::with_cache(
+            Loaders { db: db.clone() },
+            tokio::spawn,
+            HashMapCache::default(),
+        )
+        .max_batch_size(MAX_BATCH)
+    }
+
+    /// The loader for the event being resolved now.
+    pub fn current(&self) -> Arc<PortalLoader> {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Forgets every cached row, before the next event is resolved.
+    pub fn renew(&self) {
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) =
+            Arc::new(Self::fresh(&self.db));
     }
 }
 

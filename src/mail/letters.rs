@@ -2,6 +2,7 @@
 //! link behind other words.
 
 use chrono::{DateTime, Utc};
+use entities::order;
 
 use crate::store::outbox::Letter;
 
@@ -59,5 +60,30 @@ pub fn support_request(request: SupportLetter<'_>) -> Letter {
             request.preferred_times.unwrap_or("not given"),
             request.message,
         ),
+    }
+}
+
+/// What changed about one order since the last digest.
+pub fn change_digest(to: &str, order: &order::Model, items: &[String], link: &str) -> Letter {
+    let reference = order
+        .customer_reference
+        .as_deref()
+        .map_or(String::new(), |reference| {
+            format!(" (your reference {reference})")
+        });
+    let mut body = format!("Order {}{reference} has changed:\n\n", order.order_number);
+    for item in items {
+        body.push_str("- ");
+        body.push_str(item);
+        body.push('\n');
+    }
+    body.push_str(&format!(
+        "\nSee the order: {link}\n\nYou get at most one such mail per order an hour. \
+         Turn these mails off with setMailOnChange(enabled: false).\n"
+    ));
+    Letter {
+        to: to.to_owned(),
+        subject: format!("Order {} changed", order.order_number),
+        body,
     }
 }

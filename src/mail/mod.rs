@@ -5,6 +5,7 @@
 //! [`Mailer::wake`] after commit; nothing is sent for a change that rolled back, and nothing
 //! is lost when the relay is down.
 
+pub mod digest;
 pub mod letters;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
@@ -40,6 +41,8 @@ pub struct Mailer {
     transport: Transport,
     from: Mailbox,
     wake: Notify,
+    /// Base of links in digests.
+    public_url: String,
 }
 
 /// What one round of sending did.
@@ -66,6 +69,7 @@ impl Mailer {
             transport,
             from: config.mail_from.clone(),
             wake: Notify::new(),
+            public_url: config.public_url.clone(),
         }
     }
 
@@ -74,12 +78,14 @@ impl Mailer {
         self.wake.notify_one();
     }
 
-    /// Sends what is due now; failures are kept for a later round.
+    /// Queues the change digests that are due, then sends what is due now; failures are kept
+    /// for a later round.
     pub async fn deliver_due(
         &self,
         db: &DatabaseConnection,
         now: DateTime<Utc>,
     ) -> AppResult<Round> {
+        digest::queue_due(db, &self.public_url, now).await?;
         // Sub-second jitter keeps two instances' leases apart.
         let jitter = chrono::Duration::microseconds(rand::random_range(0..1_000_000));
         let claimed = outbox::claim_due(db, now, now + LEASE + jitter, BATCH).await?;

@@ -338,3 +338,17 @@ pub async fn company_by_customer_number(
         .one(db)
         .await?)
 }
+
+/// A user's own choice about change mail.
+pub async fn set_mail_on_change(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    enabled: bool,
+) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::MailOnChange, Expr::value(enabled))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod batch;
+pub mod events;
 pub mod lookups;
 pub mod orders;
 pub mod outbox;

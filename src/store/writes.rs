@@ -22,6 +22,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     money,
+    store::events::{self, EventKind},
 };
 
 /// A vendor as the ERP sends it.
@@ -412,7 +413,7 @@ async fn record_eta_change(
     }
     .insert(db)
     .await?;
-    Ok(())
+    events::append_for_line(db, order_line_id, EventKind::EtaChanged, now).await
 }
 
 async fn stored_lines(
@@ -1243,6 +1244,7 @@ pub async fn refresh_order(
         .ok_or_else(|| anyhow::anyhow!("order {order_id} vanished"))?;
     let lines = order_line::Entity::find()
         .filter(order_line::Column::OrderId.eq(order_id))
+        .order_by_asc(order_line::Column::LineNumber)
         .all(db)
         .await?;
     let line_ids: Vec<i64> = lines.iter().map(|line| line.id).collect();
@@ -1264,6 +1266,10 @@ pub async fn refresh_order(
         .column(shipment_line::Column::Quantity)
         .column(shipment::Column::DeliveredAt)
         .inner_join(shipment::Entity)
+        // Redundant with the line filter, but it lets the planner reach shipments through
+        // their order index; without it, a bulk load with stale statistics scanned the whole
+        // shipments table once per record.
+        .filter(shipment::Column::OrderId.eq(order_id))
         .filter(shipment_line::Column::OrderLineId.is_in(line_ids.clone()))
         .into_tuple()
         .all(db)
@@ -1304,8 +1310,26 @@ pub async fn refresh_order(
         }
     }
     let mut facts = Vec::with_capacity(lines.len());
+    let mut happened = Vec::new();
     for line in lines {
         let derived = progress.get(&line.id).copied().unwrap_or_default();
+        for (kind, before, after) in [
+            (EventKind::Shipped, line.shipped_quantity, derived.shipped),
+            (
+                EventKind::Delivered,
+                line.delivered_quantity,
+                derived.delivered,
+            ),
+            (
+                EventKind::Invoiced,
+                line.invoiced_quantity,
+                derived.invoiced,
+            ),
+        ] {
+            if after > before {
+                happened.push((kind, Some(line.id)));
+            }
+        }
         facts.push(LineFacts {
             cancelled: line.cancelled_at.is_some(),
             progress: derived,
@@ -1327,8 +1351,14 @@ pub async fn refresh_order(
         confirmed: order.confirmed_at.is_some(),
         cancelled: order.cancelled_at.is_some(),
     };
+    let status = order_status(state, &facts).as_str();
+    if status != order.status {
+        happened.push((EventKind::StatusChanged, None));
+    }
     let mut active: order::ActiveModel = order.into();
-    active.status = Set(order_status(state, &facts).as_str().to_owned());
+    active.status = Set(status.to_owned());
     active.updated_at = Set(now);
-    Ok(active.update(db).await?)
+    let order = active.update(db).await?;
+    events::append(db, &order, &happened, now).await?;
+    Ok(order)
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 pub mod smtp;
+pub mod ws;
 
 use std::sync::{
     Arc,
@@ -150,6 +151,8 @@ pub fn test_config(mail_dir: &std::path::Path, smtp_url: Option<&str>) -> Config
     config.limits.login_throttle.delay = std::time::Duration::from_millis(20);
     config.limits.login_throttle.max_delay = std::time::Duration::from_millis(100);
     config.limits.login_throttle.lock_client_after = 20;
+    config.limits.subscriber_patience = std::time::Duration::from_millis(300);
+    config.limits.subscription_recheck = std::time::Duration::from_millis(100);
     config
 }
 
