@@ -69,6 +69,7 @@ impl App {
             limits,
             mailer: Arc::new(Mailer::new(config)),
             events,
+            metrics: Default::default(),
             connections: Default::default(),
             public_url: config.public_url.clone(),
             support_email: config.support_email.clone(),
@@ -116,6 +117,23 @@ impl App {
         authorization: Option<&str>,
         request: async_graphql::Request,
     ) -> async_graphql::Response {
+        let started = std::time::Instant::now();
+        let operation = request.operation_name.clone();
+        let response = self.answer(client, authorization, request).await;
+        self.services.metrics.observe(
+            operation.as_deref(),
+            !response.errors.is_empty(),
+            started.elapsed(),
+        );
+        response
+    }
+
+    async fn answer(
+        &self,
+        client: Option<IpAddr>,
+        authorization: Option<&str>,
+        request: async_graphql::Request,
+    ) -> async_graphql::Response {
         let authentication = match auth::authenticate(
             &self.services.db,
             &self.services.tokens,
@@ -153,6 +171,7 @@ impl App {
             .route("/graphql/ws", get(graphql_ws))
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(ready))
+            .route("/metrics", get(metrics))
             .layer(RequestBodyLimitLayer::new(
                 self.services.limits.max_body_bytes,
             ))
@@ -366,6 +385,16 @@ impl App {
         data.insert(slot);
         Ok(data)
     }
+}
+
+async fn metrics(State(app): State<App>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        app.services.metrics.render(&app.services.db),
+    )
 }
 
 async fn ready(State(app): State<App>) -> impl IntoResponse {

@@ -27,6 +27,8 @@ pub mod import;
 pub mod loaders;
 /// The mail outbox's dispatcher and the letters it sends.
 pub mod mail;
+/// `/metrics`: request counts and latencies by operation, database pool figures.
+pub mod metrics;
 /// Exact money amounts.
 pub mod money;
 /// Every database query, scoped by the caller.

@@ -22,6 +22,12 @@ const UPDATE_ETA: &str = "mutation($order: String!, $eta: Date) {
   updateEtas(updates: [{orderNumber: $order, lineNumber: 1, eta: $eta, reason: \"vendor\"}]) { eta }
 }";
 
+/// The back office moves line 1's ETA through the API, as the ERP would.
+async fn move_eta(world: &World, order: &str, eta: impl Into<Value>) {
+    let variables = json!({"order": order, "eta": eta.into()});
+    world.app.data(&world.staff, UPDATE_ETA, variables).await;
+}
+
 fn kinds(feed: &Value) -> Vec<String> {
     feed["orderEvents"]["nodes"]
         .as_array()
@@ -131,14 +137,7 @@ async fn a_dashboard_that_stores_its_cursor_gets_exactly_what_it_has_not_seen() 
         .data(&world.alpha, FEED, json!({"after": after}))
         .await;
     assert_eq!(kinds(&nothing_new), Vec::<String>::new());
-    world
-        .app
-        .data(
-            &world.staff,
-            UPDATE_ETA,
-            json!({"order": "SO-2", "eta": "2026-12-01"}),
-        )
-        .await;
+    move_eta(&world, "SO-2", "2026-12-01").await;
     world
         .app
         .set_eta("SO-1", 2, Some("2026-12-02"), "late")
@@ -208,22 +207,8 @@ async fn a_subscriber_gets_the_missed_events_then_live_ones_without_gap_or_dupli
     }
     assert_eq!(got, ["INVOICED", "INVOICED", "STATUS_CHANGED"]);
 
-    world
-        .app
-        .data(
-            &world.staff,
-            UPDATE_ETA,
-            json!({"order": "SO-2", "eta": "2026-12-01"}),
-        )
-        .await;
-    world
-        .app
-        .data(
-            &world.staff,
-            UPDATE_ETA,
-            json!({"order": "SO-1", "eta": "2026-12-03"}),
-        )
-        .await;
+    move_eta(&world, "SO-2", "2026-12-01").await;
+    move_eta(&world, "SO-1", "2026-12-03").await;
     let live = client.next_payload().await;
     assert_eq!(
         live["data"]["orderEvents"]["orderLine"],
@@ -255,14 +240,7 @@ async fn one_order_can_be_followed_and_an_order_not_yours_is_not_found() {
     client
         .subscribe("2", SUBSCRIBE, json!({"order": "SO-2", "after": after}))
         .await;
-    world
-        .app
-        .data(
-            &world.staff,
-            UPDATE_ETA,
-            json!({"order": "SO-2", "eta": "2026-12-01"}),
-        )
-        .await;
+    move_eta(&world, "SO-2", "2026-12-01").await;
     let live = client.next_payload().await;
     assert_eq!(live["data"]["orderEvents"]["kind"], "ETA_CHANGED");
 }
@@ -366,14 +344,7 @@ async fn a_subscriber_that_stops_reading_is_told_where_to_resume_and_writers_go_
     // Nobody reads while the back office writes on: the writes never wait.
     for day in 1..=28 {
         let eta = format!("2026-12-{day:02}");
-        world
-            .app
-            .data(
-                &world.staff,
-                UPDATE_ETA,
-                json!({"order": "SO-2", "eta": eta}),
-            )
-            .await;
+        move_eta(&world, "SO-2", eta).await;
     }
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     let mut delivered = 1;

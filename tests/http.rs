@@ -83,3 +83,42 @@ async fn oversized_request_bodies_are_refused_with_413() {
     .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_operation_and_show_the_pool() {
+    let world = World::new().await;
+    for _ in 0..2 {
+        send(
+            &world,
+            graphql(
+                Some(&world.alpha),
+                json!({"query": "query Dashboard { me { email } }", "operationName": "Dashboard"}),
+            ),
+        )
+        .await;
+    }
+    send(
+        &world,
+        graphql(None, json!({"query": "query Dashboard { me { email } }"})),
+    )
+    .await;
+    let (status, text) = send(
+        &world,
+        Request::get("/metrics").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.contains("portal_graphql_requests_total{operation=\"Dashboard\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("portal_graphql_errors_total{operation=\"anonymous\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("portal_graphql_request_seconds_count{operation=\"Dashboard\"} 2"),
+        "{text}"
+    );
+    assert!(text.contains("portal_db_pool_connections "), "{text}");
+}

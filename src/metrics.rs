@@ -1,0 +1,134 @@
+//! `/metrics` in the Prometheus text format: GraphQL requests and their latencies by
+//! operation, and the database pool. Kept by hand: a few counters do not need a library.
+
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    sync::{Mutex, PoisonError},
+    time::Duration,
+};
+
+use sea_orm::{DatabaseConnection, DbBackend};
+
+/// Upper bounds of the latency histogram, in seconds.
+const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+/// Operation names are the client's to choose: past this many, the rest count as "other".
+const MAX_OPERATIONS: usize = 200;
+
+#[derive(Default)]
+struct Operation {
+    requests: u64,
+    errors: u64,
+    /// Requests at or under each bucket's bound (cumulative, as Prometheus wants).
+    within: [u64; BUCKETS.len()],
+    seconds: f64,
+}
+
+/// The counters of one process.
+#[derive(Default)]
+pub struct Metrics {
+    operations: Mutex<BTreeMap<String, Operation>>,
+}
+
+impl Metrics {
+    /// Counts one GraphQL request.
+    pub fn observe(&self, operation: Option<&str>, failed: bool, took: Duration) {
+        let mut operations = self
+            .operations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let name = operation
+            .filter(|name| {
+                name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+            .unwrap_or("anonymous");
+        let name = if operations.contains_key(name) || operations.len() < MAX_OPERATIONS {
+            name
+        } else {
+            "other"
+        };
+        let entry = operations.entry(name.to_owned()).or_default();
+        let seconds = took.as_secs_f64();
+        entry.requests += 1;
+        entry.errors += u64::from(failed);
+        entry.seconds += seconds;
+        for (bound, count) in BUCKETS.iter().zip(entry.within.iter_mut()) {
+            if seconds <= *bound {
+                *count += 1;
+            }
+        }
+    }
+
+    /// The exposition text.
+    pub fn render(&self, db: &DatabaseConnection) -> String {
+        let mut out = String::new();
+        let operations = self
+            .operations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        out.push_str("# HELP portal_graphql_requests_total GraphQL requests by operation name.\n");
+        out.push_str("# TYPE portal_graphql_requests_total counter\n");
+        for (name, operation) in operations.iter() {
+            let _ = writeln!(
+                out,
+                "portal_graphql_requests_total{{operation=\"{name}\"}} {}",
+                operation.requests
+            );
+        }
+        out.push_str(
+            "# HELP portal_graphql_errors_total GraphQL requests that answered with errors.\n",
+        );
+        out.push_str("# TYPE portal_graphql_errors_total counter\n");
+        for (name, operation) in operations.iter() {
+            let _ = writeln!(
+                out,
+                "portal_graphql_errors_total{{operation=\"{name}\"}} {}",
+                operation.errors
+            );
+        }
+        out.push_str("# HELP portal_graphql_request_seconds Time to answer a GraphQL request.\n");
+        out.push_str("# TYPE portal_graphql_request_seconds histogram\n");
+        for (name, operation) in operations.iter() {
+            for (bound, count) in BUCKETS.iter().zip(operation.within) {
+                let _ = writeln!(
+                    out,
+                    "portal_graphql_request_seconds_bucket{{operation=\"{name}\",le=\"{bound}\"}} {count}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "portal_graphql_request_seconds_bucket{{operation=\"{name}\",le=\"+Inf\"}} {}",
+                operation.requests
+            );
+            let _ = writeln!(
+                out,
+                "portal_graphql_request_seconds_sum{{operation=\"{name}\"}} {}",
+                operation.seconds
+            );
+            let _ = writeln!(
+                out,
+                "portal_graphql_request_seconds_count{{operation=\"{name}\"}} {}",
+                operation.requests
+            );
+        }
+        let (size, idle) = match db.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => {
+                let pool = db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        };
+        out.push_str("# HELP portal_db_pool_connections Open database connections.\n");
+        out.push_str("# TYPE portal_db_pool_connections gauge\n");
+        let _ = writeln!(out, "portal_db_pool_connections {size}");
+        out.push_str(
+            "# HELP portal_db_pool_idle_connections Open database connections not in use.\n",
+        );
+        out.push_str("# TYPE portal_db_pool_idle_connections gauge\n");
+        let _ = writeln!(out, "portal_db_pool_idle_connections {idle}");
+        out
+    }
+}
