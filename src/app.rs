@@ -37,6 +37,7 @@ use crate::{
     graphql::{self, ClientAddress, PortalSchema, Services, SubscriptionSlots},
     loaders::{BatchWhenIdle, Loaders, StreamLoader},
     mail::{Mailer, Round},
+    metrics::Metrics,
 };
 
 /// Issuer and audience of access tokens: a token of another service is not accepted here.
@@ -52,7 +53,10 @@ pub struct App {
 
 impl App {
     /// Builds the service on an open (and migrated) database.
-    pub fn new(config: &Config, db: DatabaseConnection, clock: Clock) -> Self {
+    pub fn new(config: &Config, mut db: DatabaseConnection, clock: Clock) -> Self {
+        let metrics = Arc::new(Metrics::default());
+        let counter = metrics.clone();
+        db.set_metric_callback(move |_| counter.statement());
         let limits: Limits = config.limits.clone();
         let tokens = AccessTokens::new(
             config.jwt_secret.expose(),
@@ -69,7 +73,7 @@ impl App {
             limits,
             mailer: Arc::new(Mailer::new(config)),
             events,
-            metrics: Default::default(),
+            metrics,
             connections: Default::default(),
             public_url: config.public_url.clone(),
             support_email: config.support_email.clone(),
@@ -78,6 +82,11 @@ impl App {
             schema: graphql::build_schema(services.clone()),
             services,
         }
+    }
+
+    /// SQL statements this service has sent so far.
+    pub fn statements(&self) -> u64 {
+        self.services.metrics.statements()
     }
 
     /// The database this service reads and writes.

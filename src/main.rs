@@ -12,10 +12,13 @@ use customer_portal::{
     },
     clock::Clock,
     config::Config,
-    demo, import,
+    demo, generate, import,
     store::{self, accounts},
 };
 use tracing_subscriber::EnvFilter;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The Customer Portal's GraphQL back end.
 #[derive(Parser)]
@@ -39,6 +42,12 @@ enum Command {
     Import {
         /// The feed; `-` reads standard input.
         file: std::path::PathBuf,
+    },
+    /// Fill an empty database with a deterministic benchmark data set (scale 1: 200 companies,
+    /// 100,000 orders, about 400,000 lines and a million serial numbers).
+    Generate {
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
+        scale: u64,
     },
     /// Create (or reset) an active back-office user; the password is read from standard input.
     CreateStaff {
@@ -84,6 +93,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::CreateStaff { email, name } => create_staff(&db, &email, name.as_deref()).await,
         Command::Import { file } => import_feed(&db, &file).await,
+        Command::Generate { scale } => generate_data(&db, scale).await,
         Command::Serve { demo } => {
             if demo {
                 seed_demo(&db).await?;
@@ -142,6 +152,34 @@ async fn import_feed(
         import::run(db, std::io::BufReader::new(opened), size, Clock::System).await?
     };
     println!("{}", import::report(&summary, started));
+    Ok(())
+}
+
+async fn generate_data(db: &sea_orm::DatabaseConnection, scale: u64) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let loaded = generate::run(db, generate::Sizes::at_scale(scale)).await?;
+    println!(
+        "generated scale {scale} in {:.1} s: {} companies, {} users, {} products, {} orders, \
+         {} lines, {} ETA changes, {} shipments, {} serial numbers, {} e-mail deliveries, \
+         {} invoices, {} events",
+        started.elapsed().as_secs_f64(),
+        loaded.companies,
+        loaded.users,
+        loaded.products,
+        loaded.orders,
+        loaded.lines,
+        loaded.eta_changes,
+        loaded.shipments,
+        loaded.serials,
+        loaded.electronic_deliveries,
+        loaded.invoices,
+        loaded.events
+    );
+    println!(
+        "sign in as {} (customer administrator) with password {}",
+        generate::admin_email(1),
+        generate::PASSWORD
+    );
     Ok(())
 }
 

@@ -1,10 +1,13 @@
 //! `/metrics` in the Prometheus text format: GraphQL requests and their latencies by
-//! operation, and the database pool. Kept by hand: a few counters do not need a library.
+//! operation, SQL statements, and the database pool. Kept by hand: a few counters do not need a library.
 
 use std::{
     collections::BTreeMap,
     fmt::Write as _,
-    sync::{Mutex, PoisonError},
+    sync::{
+        Mutex, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
 
@@ -28,9 +31,20 @@ struct Operation {
 #[derive(Default)]
 pub struct Metrics {
     operations: Mutex<BTreeMap<String, Operation>>,
+    statements: AtomicU64,
 }
 
 impl Metrics {
+    /// Counts one SQL statement sent to the database.
+    pub fn statement(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// SQL statements sent so far: a benchmark divides their growth by the requests'.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
     /// Counts one GraphQL request.
     pub fn observe(&self, operation: Option<&str>, failed: bool, took: Duration) {
         let mut operations = self
@@ -111,6 +125,9 @@ impl Metrics {
                 operation.requests
             );
         }
+        out.push_str("# HELP portal_sql_statements_total SQL statements sent to the database.\n");
+        out.push_str("# TYPE portal_sql_statements_total counter\n");
+        let _ = writeln!(out, "portal_sql_statements_total {}", self.statements());
         let (size, idle) = match db.get_database_backend() {
             DbBackend::Postgres => {
                 let pool = db.get_postgres_connection_pool();

@@ -46,7 +46,7 @@ pub struct Services {
     pub limits: Limits,
     pub mailer: Arc<Mailer>,
     pub events: Arc<EventBus>,
-    pub metrics: crate::metrics::Metrics,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Open WebSocket connections per user, against `limits.max_connections_per_user`.
     pub connections: std::sync::Mutex<std::collections::HashMap<i64, usize>>,
     pub throttle: LoginThrottle,

@@ -21,7 +21,7 @@ use crate::{
     auth::{Action, Viewer},
     domain::{eta, status},
     error::{AppError, AppResult},
-    loaders::{CompanyById, InvoicesOfOrder, LinesOfOrder, ShipmentsOfOrder},
+    loaders::{CompanyById, InvoicesOfOrder, OrderLineById, ShipmentsOfOrder, lines_of_order},
     money,
     store::{self, Scope, orders::Cursor},
 };
@@ -217,10 +217,14 @@ impl Order {
     }
 
     async fn eta(&self, ctx: &Context<'_>) -> Result<EtaRange> {
-        let lines = deliveries(ctx, &self.0).await?;
+        let deliveries = deliveries(ctx, &self.0).await?;
         let range = eta::eta_range(
             order_state(&self.0),
-            &lines.iter().map(|(_, line)| *line).collect::<Vec<_>>(),
+            &deliveries
+                .lines
+                .iter()
+                .map(|(_, line)| *line)
+                .collect::<Vec<_>>(),
         );
         Ok(EtaRange {
             earliest: range.earliest.map(Date),
@@ -231,9 +235,9 @@ impl Order {
 
     /// True when a line is at risk (see OrderLine.atRisk).
     async fn at_risk(&self, ctx: &Context<'_>) -> Result<bool> {
-        let lines = deliveries(ctx, &self.0).await?;
+        let deliveries = deliveries(ctx, &self.0).await?;
         let today = ctx.services()?.clock.today();
-        let lines: Vec<_> = lines.iter().map(|(_, line)| *line).collect();
+        let lines: Vec<_> = deliveries.lines.iter().map(|(_, line)| *line).collect();
         Ok(eta::order_at_risk(
             order_state(&self.0),
             self.0.requested_delivery_date,
@@ -243,22 +247,14 @@ impl Order {
     }
 
     async fn progress(&self, ctx: &Context<'_>) -> Result<FulfillmentProgress> {
-        let lines = ctx
-            .loader()?
-            .load_one(LinesOfOrder(self.0.id))
-            .await?
-            .unwrap_or_default();
+        let lines = lines_of_order(&*ctx.loader()?, self.0.id).await?;
         let facts: Vec<_> = lines.iter().map(line_facts).collect();
         Ok(status::order_progress(&facts).into())
     }
 
     /// Sum of quantity × unit price over the lines that are not cancelled.
     async fn total(&self, ctx: &Context<'_>) -> Result<Money> {
-        let lines = ctx
-            .loader()?
-            .load_one(LinesOfOrder(self.0.id))
-            .await?
-            .unwrap_or_default();
+        let lines = lines_of_order(&*ctx.loader()?, self.0.id).await?;
         let total = lines
             .iter()
             .filter(|line| line.cancelled_at.is_none())
@@ -277,12 +273,14 @@ impl Order {
     }
 
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
-        let lines = ctx
-            .loader()?
-            .load_one(LinesOfOrder(self.0.id))
-            .await?
-            .unwrap_or_default();
-        Ok(lines.into_iter().map(OrderLine).collect())
+        let loader = ctx.loader()?;
+        let lines = lines_of_order(&loader, self.0.id).await?;
+        // Shipment and invoice lines name their order line by id: these are the same rows,
+        // so they need no statement of their own.
+        loader
+            .feed_many(lines.iter().map(|line| (OrderLineById(line.id), line.clone())))
+            .await;
+        Ok(lines.iter().cloned().map(OrderLine).collect())
     }
 
     async fn shipments(&self, ctx: &Context<'_>) -> Result<Vec<Shipment>> {

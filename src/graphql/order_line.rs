@@ -1,5 +1,7 @@
 //! Order lines and what hangs off them: ETA history, electronic deliveries.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entities::{electronic_delivery, eta_change, order, order_line};
@@ -19,8 +21,8 @@ use crate::{
         status::{self, LineFacts, Progress},
     },
     loaders::{
-        DeliveriesOfLine, EtaChangesOfLine, LinesOfOrder, OrderById, ProductById, SerialsOfLine,
-        ShipmentLinesOfLine, VendorById,
+        DeliveriesOfLine, EtaChangesOfLine, OrderById, OrderDeliveries, ProductById, SerialsOfLine,
+        ShipmentLinesOfLine, VendorById, lines_of_order,
     },
 };
 
@@ -43,17 +45,15 @@ pub fn line_facts(line: &order_line::Model) -> LineFacts {
 }
 
 /// An order's lines, each with what the delivery rules need (product kind and delivery method,
-/// the vendor's software-after-hardware flag). Cached per request by the loaders, so every
-/// field of every line of a page shares the same three batched statements.
-pub async fn deliveries(
-    ctx: &Context<'_>,
-    order: &order::Model,
-) -> Result<Vec<(order_line::Model, LineDelivery)>> {
+/// the vendor's software-after-hardware flag), and whether all its hardware has shipped.
+/// Derived once per order and request from the loaders' rows (three batched statements for a
+/// whole page), then shared by every field that needs it.
+pub async fn deliveries(ctx: &Context<'_>, order: &order::Model) -> Result<Arc<OrderDeliveries>> {
     let loader = ctx.loader()?;
-    let lines = loader
-        .load_one(LinesOfOrder(order.id))
-        .await?
-        .unwrap_or_default();
+    if let Some(known) = loader.loader().remembered_deliveries(order.id) {
+        return Ok(known);
+    }
+    let lines = lines_of_order(&loader, order.id).await?;
     let products = loader
         .load_many(lines.iter().map(|line| ProductById(line.product_id)))
         .await?;
@@ -65,7 +65,7 @@ pub async fn deliveries(
         )
         .await?;
     let mut result = Vec::with_capacity(lines.len());
-    for line in lines {
+    for line in lines.iter().cloned() {
         let product = Product(promised(
             products.get(&ProductById(line.product_id)).cloned(),
             "product",
@@ -89,7 +89,12 @@ pub async fn deliveries(
         };
         result.push((line, delivery));
     }
-    Ok(result)
+    let all: Vec<LineDelivery> = result.iter().map(|(_, delivery)| *delivery).collect();
+    let derived = OrderDeliveries {
+        hardware_shipped: eta::hardware_all_shipped(&all),
+        lines: result,
+    };
+    Ok(loader.loader().remember_deliveries(order.id, derived))
 }
 
 /// One line of an order.
@@ -104,18 +109,16 @@ impl OrderLine {
     /// This line's delivery facts, and whether all hardware of its order has shipped.
     async fn delivery(&self, ctx: &Context<'_>) -> Result<(order::Model, LineDelivery, bool)> {
         let order = self.order_row(ctx).await?;
-        let lines = deliveries(ctx, &order).await?;
-        let all_deliveries: Vec<LineDelivery> =
-            lines.iter().map(|(_, delivery)| *delivery).collect();
-        let hardware_shipped = eta::hardware_all_shipped(&all_deliveries);
-        let own = lines
-            .into_iter()
+        let deliveries = deliveries(ctx, &order).await?;
+        let own = deliveries
+            .lines
+            .iter()
             .find(|(line, _)| line.id == self.0.id)
-            .map(|(_, delivery)| delivery);
+            .map(|(_, delivery)| *delivery);
         Ok((
             order,
             promised(own, "order line", self.0.id)?,
-            hardware_shipped,
+            deliveries.hardware_shipped,
         ))
     }
 }
@@ -208,7 +211,7 @@ impl OrderLine {
             .load_one(ShipmentLinesOfLine(self.0.id))
             .await?
             .unwrap_or_default();
-        Ok(lines.into_iter().map(ShipmentLine).collect())
+        Ok(ShipmentLine::all_of_order(lines, self.0.order_id))
     }
 
     async fn serial_numbers(&self, ctx: &Context<'_>) -> Result<Vec<SerialNumber>> {

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::loaders::{
     LinesOfShipment, OrderById, OrderLineById, ProductById, SerialsOfShipmentLine, ShipmentById,
+    lines_of_order,
 };
 
 /// A shipment that left the warehouse.
@@ -63,12 +64,29 @@ impl Shipment {
             .load_one(LinesOfShipment(self.0.id))
             .await?
             .unwrap_or_default();
-        Ok(lines.into_iter().map(ShipmentLine).collect())
+        Ok(ShipmentLine::all_of_order(lines, self.0.order_id))
     }
 }
 
 /// The quantity of one order line on one shipment.
-pub struct ShipmentLine(pub shipment_line::Model);
+pub struct ShipmentLine {
+    pub row: shipment_line::Model,
+    /// The order, when the line was reached through its shipment: the order's lines are then
+    /// loaded (or being loaded) for the same page, and the order line is read from them.
+    pub order_id: Option<i64>,
+}
+
+impl ShipmentLine {
+    /// Shipment lines of a known order.
+    pub fn all_of_order(rows: Vec<shipment_line::Model>, order_id: i64) -> Vec<Self> {
+        rows.into_iter()
+            .map(|row| Self {
+                row,
+                order_id: Some(order_id),
+            })
+            .collect()
+    }
+}
 
 async fn shipment_of(ctx: &Context<'_>, line: &shipment_line::Model) -> Result<Shipment> {
     let shipment = ctx
@@ -78,43 +96,50 @@ async fn shipment_of(ctx: &Context<'_>, line: &shipment_line::Model) -> Result<S
     Ok(Shipment(promised(shipment, "shipment", line.shipment_id)?))
 }
 
-async fn order_line_of(ctx: &Context<'_>, line: &shipment_line::Model) -> Result<OrderLine> {
-    let order_line = ctx
-        .loader()?
-        .load_one(OrderLineById(line.order_line_id))
-        .await?;
-    Ok(OrderLine(promised(
-        order_line,
-        "order line",
-        line.order_line_id,
-    )?))
+/// The order line a shipment line carried; `order_id` when known (see [`ShipmentLine`]).
+async fn order_line_of(
+    ctx: &Context<'_>,
+    line: &shipment_line::Model,
+    order_id: Option<i64>,
+) -> Result<OrderLine> {
+    let loader = ctx.loader()?;
+    let id = line.order_line_id;
+    let order_line = match order_id {
+        Some(order_id) => lines_of_order(&loader, order_id)
+            .await?
+            .iter()
+            .find(|order_line| order_line.id == id)
+            .cloned(),
+        None => loader.load_one(OrderLineById(id)).await?,
+    };
+    Ok(OrderLine(promised(order_line, "order line", id)?))
 }
 
 #[Object]
 impl ShipmentLine {
     async fn shipment(&self, ctx: &Context<'_>) -> Result<Shipment> {
-        shipment_of(ctx, &self.0).await
+        shipment_of(ctx, &self.row).await
     }
 
     async fn order_line(&self, ctx: &Context<'_>) -> Result<OrderLine> {
-        order_line_of(ctx, &self.0).await
+        order_line_of(ctx, &self.row, self.order_id).await
     }
 
     async fn quantity(&self) -> i32 {
-        self.0.quantity
+        self.row.quantity
     }
 
     async fn serial_numbers(&self, ctx: &Context<'_>) -> Result<Vec<SerialNumber>> {
         let serials = ctx
             .loader()?
-            .load_one(SerialsOfShipmentLine(self.0.id))
+            .load_one(SerialsOfShipmentLine(self.row.id))
             .await?
             .unwrap_or_default();
         Ok(serials
             .into_iter()
             .map(|serial| SerialNumber {
                 serial,
-                line: self.0.clone(),
+                line: self.row.clone(),
             })
             .collect())
     }
@@ -134,7 +159,7 @@ impl SerialNumber {
     }
 
     async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
-        let order_line = order_line_of(ctx, &self.line).await?;
+        let order_line = order_line_of(ctx, &self.line, None).await?;
         let product = ctx
             .loader()?
             .load_one(ProductById(order_line.0.product_id))
@@ -147,7 +172,7 @@ impl SerialNumber {
     }
 
     async fn order_line(&self, ctx: &Context<'_>) -> Result<OrderLine> {
-        order_line_of(ctx, &self.line).await
+        order_line_of(ctx, &self.line, None).await
     }
 
     async fn shipment(&self, ctx: &Context<'_>) -> Result<Shipment> {

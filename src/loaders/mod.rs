@@ -21,9 +21,9 @@ use entities::{
     serial_number, shipment, shipment_line, user, vendor,
 };
 use sea_orm::DatabaseConnection;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, OnceCell};
 
-use crate::store::batch;
+use crate::{domain::eta::LineDelivery, store::batch};
 
 /// The per-request loader every resolver reaches through `ctx.data::<PortalLoader>()`.
 pub type PortalLoader = DataLoader<Loaders, HashMapCache>;
@@ -32,9 +32,53 @@ pub type PortalLoader = DataLoader<Loaders, HashMapCache>;
 /// while letting a 100-order page with all its lines go in one batch.
 const MAX_BATCH: usize = 5_000;
 
-/// The database behind the loaders.
+/// The database behind the loaders, and what a request derives from the rows they loaded.
 pub struct Loaders {
     db: DatabaseConnection,
+    lines: Mutex<HashMap<i64, Arc<OnceCell<SharedLines>>>>,
+    deliveries: Mutex<HashMap<i64, Arc<OrderDeliveries>>>,
+}
+
+/// An order's lines, loaded once per request and shared (see [`lines_of_order`]).
+type SharedLines = Arc<Vec<order_line::Model>>;
+
+/// An order's lines with what the delivery rules need of each. Every ETA and status field of
+/// every line of a page asks for it: derived once per order and request, it is read from here.
+pub struct OrderDeliveries {
+    pub lines: Vec<(order_line::Model, LineDelivery)>,
+    pub hardware_shipped: bool,
+}
+
+impl Loaders {
+    fn new(db: DatabaseConnection) -> Self {
+        Self {
+            db,
+            lines: Mutex::default(),
+            deliveries: Mutex::default(),
+        }
+    }
+
+    /// What [`Loaders::remember_deliveries`] kept for this order in this request.
+    pub fn remembered_deliveries(&self, order_id: i64) -> Option<Arc<OrderDeliveries>> {
+        self.deliveries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&order_id)
+            .cloned()
+    }
+
+    pub fn remember_deliveries(
+        &self,
+        order_id: i64,
+        deliveries: OrderDeliveries,
+    ) -> Arc<OrderDeliveries> {
+        let deliveries = Arc::new(deliveries);
+        self.deliveries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(order_id, deliveries.clone());
+        deliveries
+    }
 }
 
 impl Loaders {
@@ -50,7 +94,7 @@ impl Loaders {
                 batch.await;
             })
         };
-        DataLoader::with_cache(Self { db }, spawner, HashMapCache::default())
+        DataLoader::with_cache(Self::new(db), spawner, HashMapCache::default())
             .delay(Duration::ZERO)
             .max_batch_size(MAX_BATCH)
     }
@@ -72,7 +116,7 @@ impl StreamLoader {
 
     fn fresh(db: &DatabaseConnection) -> PortalLoader {
         DataLoader::with_cache(
-            Loaders { db: db.clone() },
+            Loaders::new(db.clone()),
             tokio::spawn,
             HashMapCache::default(),
         )
@@ -167,6 +211,32 @@ fn grouped<K: Hash + Eq + Copy, V>(
 
 fn raw(keys: &[impl Copy + Into<i64>]) -> Vec<i64> {
     keys.iter().map(|key| (*key).into()).collect()
+}
+
+/// The lines of an order, by line number, shared by every field of the request that needs
+/// them. A DataLoader forgets keys while their batch runs, so a field that asked for an
+/// order's lines then (a shipment line's order line, reached faster through two short
+/// statements than the lines' one long one) would start a second batch; here it waits for the
+/// first instead, and no clone of the rows is made per field.
+pub async fn lines_of_order(
+    loader: &PortalLoader,
+    order_id: i64,
+) -> Result<SharedLines, async_graphql::Error> {
+    let cell = loader
+        .loader()
+        .lines
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(order_id)
+        .or_default()
+        .clone();
+    let lines = cell
+        .get_or_try_init(|| async {
+            let lines = loader.load_one(LinesOfOrder(order_id)).await?;
+            Ok::<_, async_graphql::Error>(Arc::new(lines.unwrap_or_default()))
+        })
+        .await?;
+    Ok(lines.clone())
 }
 
 /// Declares a key that loads one row per id.

@@ -6,7 +6,7 @@ use entities::{order, order_line, product, serial_number, shipment, shipment_lin
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType,
     Order as Direction, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Value,
-    sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr},
+    sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr, UnionType},
 };
 use serde::{Deserialize, Serialize};
 
@@ -219,8 +219,19 @@ fn matching(filter: &OrderFilter) -> Condition {
     condition
 }
 
-/// Exact matches only, so that every branch is an index lookup however large the tables.
+/// Exact matches only, each branch its own index lookup, united before they meet the orders:
+/// an `OR` across the branches would make PostgreSQL filter every order in scope instead.
 fn search_condition(term: &str) -> Condition {
+    let mut matches = Query::select()
+        .column(order::Column::Id)
+        .from(order::Entity)
+        .and_where(Expr::col(order::Column::OrderNumber).eq(term))
+        .to_owned();
+    let by_reference = Query::select()
+        .column(order::Column::Id)
+        .from(order::Entity)
+        .and_where(Expr::col(order::Column::CustomerReference).eq(term))
+        .to_owned();
     let by_sku = Query::select()
         .column((order_line::Entity, order_line::Column::OrderId))
         .from(order_line::Entity)
@@ -251,12 +262,13 @@ fn search_condition(term: &str) -> Condition {
         )
         .and_where(Expr::col((serial_number::Entity, serial_number::Column::Serial)).eq(term))
         .to_owned();
-    Condition::any()
-        .add(order::Column::OrderNumber.eq(term))
-        .add(order::Column::CustomerReference.eq(term))
-        .add(order::Column::Id.in_subquery(by_sku))
-        .add(order::Column::Id.in_subquery(by_tracking))
-        .add(order::Column::Id.in_subquery(by_serial))
+    matches.unions([
+        (UnionType::All, by_reference),
+        (UnionType::All, by_sku),
+        (UnionType::All, by_tracking),
+        (UnionType::All, by_serial),
+    ]);
+    Condition::all().add(order::Column::Id.in_subquery(matches))
 }
 
 /// One page of the orders that `scope` sees and `filter` selects.

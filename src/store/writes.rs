@@ -22,7 +22,10 @@ use crate::{
     },
     error::{AppError, AppResult},
     money,
-    store::events::{self, EventKind},
+    store::{
+        bulk,
+        events::{self, EventKind},
+    },
 };
 
 /// A vendor as the ERP sends it.
@@ -503,12 +506,7 @@ async fn replace_lines(
             ..Default::default()
         })
         .collect();
-    if !new_lines.is_empty() {
-        order_line::Entity::insert_many(new_lines)
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(())
+    bulk::insert_all(db, new_lines).await
 }
 
 async fn find_order(
@@ -861,11 +859,7 @@ pub async fn record_shipment(
                         ..Default::default()
                     })
                     .collect();
-                if !serials.is_empty() {
-                    serial_number::Entity::insert_many(serials)
-                        .exec_without_returning(txn)
-                        .await?;
-                }
+                bulk::insert_all(txn, serials).await?;
             }
             refresh_order(txn, order.id, now).await?;
             Ok(Written::changed(shipment))
@@ -1235,7 +1229,7 @@ pub async fn record_invoice(
                     ..Default::default()
                 })
                 .collect();
-            invoice_line::Entity::insert_many(lines).exec_without_returning(txn).await?;
+            bulk::insert_all(txn, lines).await?;
             refresh_order(txn, order.id, now).await?;
             Ok(Written::changed(invoice))
         })

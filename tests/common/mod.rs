@@ -5,10 +5,7 @@
 pub mod smtp;
 pub mod ws;
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, AtomicUsize, Ordering},
-};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use customer_portal::{
@@ -24,6 +21,15 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 
 /// Monday 23 November 2026, noon UTC: the fixed "now" of every test.
+/// Every order status, in lifecycle order.
+pub const STATUSES: [&str; 5] = [
+    "PENDING_APPROVAL",
+    "CONFIRMED",
+    "PARTIALLY_FULFILLED",
+    "FULFILLED",
+    "CANCELLED",
+];
+
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
 }
@@ -126,7 +132,6 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub clock: Clock,
     pub mail_dir: std::path::PathBuf,
-    statements: Arc<AtomicUsize>,
     _database: TestDb,
 }
 
@@ -164,13 +169,8 @@ impl TestApp {
     /// A test app whose mail goes to the SMTP server at `smtp_url`.
     pub async fn with_smtp(smtp_url: Option<&str>) -> Self {
         let database = TestDb::create().await;
-        let mut db = store::connect(&database.url).await.unwrap();
+        let db = store::connect(&database.url).await.unwrap();
         store::migrate(&db).await.unwrap();
-        let statements = Arc::new(AtomicUsize::new(0));
-        let counter = statements.clone();
-        db.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::SeqCst);
-        });
         let mail_dir = std::env::temp_dir().join(format!(
             "customer-portal-mail-{}-{}",
             std::process::id(),
@@ -184,7 +184,6 @@ impl TestApp {
             db,
             clock,
             mail_dir,
-            statements,
             _database: database,
         }
     }
@@ -247,9 +246,9 @@ impl TestApp {
         &self._database.url
     }
 
-    /// Statements run so far on this app's database.
+    /// Statements the app has run so far on its database.
     pub fn statements(&self) -> usize {
-        self.statements.load(Ordering::SeqCst)
+        usize::try_from(self.app.statements()).unwrap()
     }
 
     pub async fn company(&self, name: &str, customer_number: &str) -> i64 {
