@@ -65,6 +65,7 @@ impl App {
             limits.access_token_ttl,
         );
         let events = Arc::new(EventBus::new(db.clone(), limits.event_buffer));
+        let admission = tokio::sync::Semaphore::new(limits.concurrent_requests.max(1));
         let services = Arc::new(Services {
             db,
             tokens,
@@ -73,6 +74,7 @@ impl App {
             limits,
             mailer: Arc::new(Mailer::new(config)),
             events,
+            admission,
             metrics,
             connections: Default::default(),
             public_url: config.public_url.clone(),
@@ -128,6 +130,8 @@ impl App {
     ) -> async_graphql::Response {
         let started = std::time::Instant::now();
         let operation = request.operation_name.clone();
+        // The semaphore is never closed, so a permit always comes.
+        let _permit = self.services.admission.acquire().await.ok();
         let response = self.answer(client, authorization, request).await;
         self.services.metrics.observe(
             operation.as_deref(),

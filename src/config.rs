@@ -63,6 +63,10 @@ pub struct Limits {
     pub subscriber_patience: std::time::Duration,
     /// How often an open subscription checks that its user may still read.
     pub subscription_recheck: std::time::Duration,
+    /// GraphQL requests executed at once; the rest wait their turn. Past the point where the
+    /// cores are busy, more at once only adds memory (each holds its page's rows and answer)
+    /// and takes the cores from PostgreSQL.
+    pub concurrent_requests: usize,
 }
 
 /// Failed sign-ins counted per e-mail address and per client address within a window: past
@@ -109,6 +113,8 @@ impl Default for Limits {
             default_page_size: 20,
             max_page_size: 100,
             max_depth: 12,
+            concurrent_requests: std::thread::available_parallelism()
+                .map_or(8, |cores| cores.get() * 4),
             max_complexity: 25_000,
             max_body_bytes: 256 * 1024,
             access_token_ttl: chrono::Duration::minutes(15),

@@ -137,3 +137,25 @@ async fn the_benchmarked_dashboard_costs_the_same_statements_at_every_page_size(
     assert!(counts.iter().all(|count| *count == counts[0]), "{counts:?}");
     assert!(counts[0] <= 12, "{counts:?}");
 }
+
+/// A list that fits its page is counted from the page; one that does not, by a statement.
+#[tokio::test]
+async fn total_count_costs_a_statement_only_when_the_list_goes_beyond_the_page() {
+    let world = with_orders(3).await;
+    let query = "query($first: Int, $last: Int) {
+        orders(first: $first, last: $last) { totalCount nodes { orderNumber } } }";
+    let mut costs = Vec::new();
+    for variables in [
+        json!({"first": 3}),
+        json!({"first": 2}),
+        json!({"last": 3}),
+        json!({"last": 2}),
+    ] {
+        let before = world.app.statements();
+        let data = world.app.data(&world.alpha, query, variables).await;
+        costs.push(world.app.statements() - before);
+        assert_eq!(data["orders"]["totalCount"], 3);
+    }
+    assert_eq!(costs[0] + 1, costs[1], "{costs:?}");
+    assert_eq!(costs[2] + 1, costs[3], "{costs:?}");
+}

@@ -22,7 +22,7 @@ use crate::{
     },
     loaders::{
         DeliveriesOfLine, EtaChangesOfLine, OrderById, OrderDeliveries, ProductById, SerialsOfLine,
-        ShipmentLinesOfLine, VendorById, lines_of_order,
+        PortalLoader, ShipmentLinesOfLine, VendorById, lines_of_order,
     },
 };
 
@@ -50,10 +50,18 @@ pub fn line_facts(line: &order_line::Model) -> LineFacts {
 /// whole page), then shared by every field that needs it.
 pub async fn deliveries(ctx: &Context<'_>, order: &order::Model) -> Result<Arc<OrderDeliveries>> {
     let loader = ctx.loader()?;
-    if let Some(known) = loader.loader().remembered_deliveries(order.id) {
-        return Ok(known);
-    }
-    let lines = lines_of_order(&loader, order.id).await?;
+    let cell = loader.loader().deliveries_cell(order.id);
+    let derived = cell
+        .get_or_try_init(|| derive_deliveries(&loader, order))
+        .await?;
+    Ok(derived.clone())
+}
+
+async fn derive_deliveries(
+    loader: &PortalLoader,
+    order: &order::Model,
+) -> Result<Arc<OrderDeliveries>> {
+    let lines = lines_of_order(loader, order.id).await?;
     let products = loader
         .load_many(lines.iter().map(|line| ProductById(line.product_id)))
         .await?;
@@ -90,11 +98,10 @@ pub async fn deliveries(ctx: &Context<'_>, order: &order::Model) -> Result<Arc<O
         result.push((line, delivery));
     }
     let all: Vec<LineDelivery> = result.iter().map(|(_, delivery)| *delivery).collect();
-    let derived = OrderDeliveries {
+    Ok(Arc::new(OrderDeliveries {
         hardware_shipped: eta::hardware_all_shipped(&all),
         lines: result,
-    };
-    Ok(loader.loader().remember_deliveries(order.id, derived))
+    }))
 }
 
 /// One line of an order.
