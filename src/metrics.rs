@@ -80,28 +80,29 @@ impl Metrics {
             .operations
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        out.push_str("# HELP portal_graphql_requests_total GraphQL requests by operation name.\n");
-        out.push_str("# TYPE portal_graphql_requests_total counter\n");
-        for (name, operation) in operations.iter() {
-            let _ = writeln!(
-                out,
-                "portal_graphql_requests_total{{operation=\"{name}\"}} {}",
-                operation.requests
-            );
+        for (metric, help, value) in [
+            (
+                "portal_graphql_requests_total",
+                "GraphQL requests by operation name.",
+                (|operation| operation.requests) as fn(&Operation) -> u64,
+            ),
+            (
+                "portal_graphql_errors_total",
+                "GraphQL requests that answered with errors.",
+                |operation| operation.errors,
+            ),
+        ] {
+            header(&mut out, metric, help, "counter");
+            for (name, operation) in operations.iter() {
+                let _ = writeln!(out, "{metric}{{operation=\"{name}\"}} {}", value(operation));
+            }
         }
-        out.push_str(
-            "# HELP portal_graphql_errors_total GraphQL requests that answered with errors.\n",
+        header(
+            &mut out,
+            "portal_graphql_request_seconds",
+            "Time to answer a GraphQL request.",
+            "histogram",
         );
-        out.push_str("# TYPE portal_graphql_errors_total counter\n");
-        for (name, operation) in operations.iter() {
-            let _ = writeln!(
-                out,
-                "portal_graphql_errors_total{{operation=\"{name}\"}} {}",
-                operation.errors
-            );
-        }
-        out.push_str("# HELP portal_graphql_request_seconds Time to answer a GraphQL request.\n");
-        out.push_str("# TYPE portal_graphql_request_seconds histogram\n");
         for (name, operation) in operations.iter() {
             for (bound, count) in BUCKETS.iter().zip(operation.within) {
                 let _ = writeln!(
@@ -125,9 +126,6 @@ impl Metrics {
                 operation.requests
             );
         }
-        out.push_str("# HELP portal_sql_statements_total SQL statements sent to the database.\n");
-        out.push_str("# TYPE portal_sql_statements_total counter\n");
-        let _ = writeln!(out, "portal_sql_statements_total {}", self.statements());
         let (size, idle) = match db.get_database_backend() {
             DbBackend::Postgres => {
                 let pool = db.get_postgres_connection_pool();
@@ -138,14 +136,35 @@ impl Metrics {
                 (pool.size(), pool.num_idle())
             }
         };
-        out.push_str("# HELP portal_db_pool_connections Open database connections.\n");
-        out.push_str("# TYPE portal_db_pool_connections gauge\n");
-        let _ = writeln!(out, "portal_db_pool_connections {size}");
-        out.push_str(
-            "# HELP portal_db_pool_idle_connections Open database connections not in use.\n",
-        );
-        out.push_str("# TYPE portal_db_pool_idle_connections gauge\n");
-        let _ = writeln!(out, "portal_db_pool_idle_connections {idle}");
+        for (metric, help, kind, value) in [
+            (
+                "portal_sql_statements_total",
+                "SQL statements sent to the database.",
+                "counter",
+                self.statements(),
+            ),
+            (
+                "portal_db_pool_connections",
+                "Open database connections.",
+                "gauge",
+                u64::from(size),
+            ),
+            (
+                "portal_db_pool_idle_connections",
+                "Open database connections not in use.",
+                "gauge",
+                idle as u64,
+            ),
+        ] {
+            header(&mut out, metric, help, kind);
+            let _ = writeln!(out, "{metric} {value}");
+        }
         out
     }
+}
+
+/// The `# HELP` and `# TYPE` lines that open a metric family.
+fn header(out: &mut String, metric: &str, help: &str, kind: &str) {
+    let _ = writeln!(out, "# HELP {metric} {help}");
+    let _ = writeln!(out, "# TYPE {metric} {kind}");
 }

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     error::AppError,
-    loaders::{LinesOfInvoice, OrderById, OrderLineById},
+    loaders::{self, LinesOfInvoice, OrderById},
 };
 
 /// An invoice for (part of) an order.
@@ -71,6 +71,7 @@ impl Invoice {
             .into_iter()
             .map(|row| InvoiceLine {
                 row,
+                order_id: self.0.order_id,
                 currency: self.0.currency.clone(),
             })
             .collect())
@@ -80,16 +81,20 @@ impl Invoice {
 /// The invoiced quantity of one order line.
 pub struct InvoiceLine {
     row: invoice_line::Model,
+    /// The invoice's order, whose lines the page has loaded already.
+    order_id: i64,
     currency: String,
 }
 
 #[Object]
 impl InvoiceLine {
     async fn order_line(&self, ctx: &Context<'_>) -> Result<OrderLine> {
-        let line = ctx
-            .loader()?
-            .load_one(OrderLineById(self.row.order_line_id))
-            .await?;
+        let line = loaders::order_line(
+            &*ctx.loader()?,
+            Some(self.order_id),
+            self.row.order_line_id,
+        )
+        .await?;
         Ok(OrderLine(promised(
             line,
             "order line",

@@ -21,7 +21,7 @@ use crate::{
     auth::{Action, Viewer},
     domain::{eta, status},
     error::{AppError, AppResult},
-    loaders::{CompanyById, InvoicesOfOrder, OrderLineById, ShipmentsOfOrder, lines_of_order},
+    loaders::{CompanyById, InvoicesOfOrder, ShipmentsOfOrder, lines_of_order},
     money,
     store::{self, Scope, orders::Cursor},
 };
@@ -273,13 +273,7 @@ impl Order {
     }
 
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
-        let loader = ctx.loader()?;
-        let lines = lines_of_order(&loader, self.0.id).await?;
-        // Shipment and invoice lines name their order line by id: these are the same rows,
-        // so they need no statement of their own.
-        loader
-            .feed_many(lines.iter().map(|line| (OrderLineById(line.id), line.clone())))
-            .await;
+        let lines = lines_of_order(&*ctx.loader()?, self.0.id).await?;
         Ok(lines.iter().cloned().map(OrderLine).collect())
     }
 

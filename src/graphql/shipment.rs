@@ -14,8 +14,7 @@ use super::{
     scalars::Date,
 };
 use crate::loaders::{
-    LinesOfShipment, OrderById, OrderLineById, ProductById, SerialsOfShipmentLine, ShipmentById,
-    lines_of_order,
+    self, LinesOfShipment, OrderById, ProductById, SerialsOfShipmentLine, ShipmentById,
 };
 
 /// A shipment that left the warehouse.
@@ -102,16 +101,8 @@ async fn order_line_of(
     line: &shipment_line::Model,
     order_id: Option<i64>,
 ) -> Result<OrderLine> {
-    let loader = ctx.loader()?;
     let id = line.order_line_id;
-    let order_line = match order_id {
-        Some(order_id) => lines_of_order(&loader, order_id)
-            .await?
-            .iter()
-            .find(|order_line| order_line.id == id)
-            .cloned(),
-        None => loader.load_one(OrderLineById(id)).await?,
-    };
+    let order_line = loaders::order_line(&*ctx.loader()?, order_id, id).await?;
     Ok(OrderLine(promised(order_line, "order line", id)?))
 }
 

@@ -234,6 +234,24 @@ pub async fn lines_of_order(
     Ok(lines.clone())
 }
 
+/// An order line by id; read from its order's shared lines when the order is known (a
+/// shipment or invoice line reached through its parent), so that it costs no statement of
+/// its own beside the page's lines.
+pub async fn order_line(
+    loader: &PortalLoader,
+    order_id: Option<i64>,
+    line_id: i64,
+) -> Result<Option<order_line::Model>, async_graphql::Error> {
+    match order_id {
+        Some(order_id) => Ok(lines_of_order(loader, order_id)
+            .await?
+            .iter()
+            .find(|line| line.id == line_id)
+            .cloned()),
+        None => loader.load_one(OrderLineById(line_id)).await,
+    }
+}
+
 /// Declares a key that loads one row per id.
 macro_rules! one_by_id {
     ($(#[$doc:meta])* $key:ident => $entity:ident) => {
