@@ -40,7 +40,8 @@ struct Settings {
 
 impl Settings {
     fn from_env() -> anyhow::Result<Self> {
-        let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+        let var =
+            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
         let concurrency = var("BENCH_CONCURRENCY", "1,8,32")
             .split(',')
             .map(|level| level.trim().parse::<usize>())
@@ -57,7 +58,9 @@ impl Settings {
             concurrency,
             address: SocketAddr::from((
                 [127, 0, 0, 1],
-                var("BENCH_PORT", "18080").parse().context("BENCH_PORT: a port")?,
+                var("BENCH_PORT", "18080")
+                    .parse()
+                    .context("BENCH_PORT: a port")?,
             )),
         })
     }
@@ -72,7 +75,10 @@ impl Server {
     fn start(settings: &Settings) -> anyhow::Result<Self> {
         let binary = workspace().join("target/release/customer-portal");
         if !binary.exists() {
-            bail!("{} is missing: run `cargo build --release` first", binary.display());
+            bail!(
+                "{} is missing: run `cargo build --release` first",
+                binary.display()
+            );
         }
         let child = Command::new(binary)
             .arg("serve")
@@ -88,8 +94,8 @@ impl Server {
 
     /// Resident memory now and at its peak, in MiB, from `/proc`.
     fn memory(&self) -> (f64, f64) {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
         let field = |name: &str| {
             status
                 .lines()
@@ -328,7 +334,10 @@ fn floor(settings: &Settings, clients: usize, log_dir: &Path) -> anyhow::Result<
         .arg(format!("--client={clients}"))
         .arg(format!("--jobs={}", clients.min(2)))
         .arg(format!("--time={}", settings.seconds))
-        .arg(format!("--file={}", workspace().join("bench/floor.sql").display()))
+        .arg(format!(
+            "--file={}",
+            workspace().join("bench/floor.sql").display()
+        ))
         .arg(&settings.database_url)
         .output()
         .context("running pgbench (Debian package postgresql-client)")?;
@@ -350,7 +359,9 @@ fn floor(settings: &Settings, clients: usize, log_dir: &Path) -> anyhow::Result<
     let mut latencies = Vec::new();
     for entry in std::fs::read_dir(log_dir)? {
         let path = entry?.path();
-        let name = path.file_name().map(|name| name.to_string_lossy().into_owned());
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned());
         if name.is_some_and(|name| name.starts_with(&format!("floor-{clients}."))) {
             for line in std::fs::read_to_string(&path)?.lines() {
                 if let Some(micros) = line
@@ -383,7 +394,10 @@ async fn search_terms(client: &mut Client) -> anyhow::Result<Vec<(&'static str, 
             json!({}),
         )
         .await?;
-    let orders = data["orders"]["nodes"].as_array().cloned().unwrap_or_default();
+    let orders = data["orders"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let find = |pick: &dyn Fn(&Value) -> Option<String>| orders.iter().find_map(pick);
     let serial = find(&|order| {
         order["shipments"][0]["lines"][0]["serialNumbers"][0]["serial"]
@@ -432,7 +446,10 @@ async fn main() -> anyhow::Result<()> {
         let (status, answer) = client.post(page(first)).await?;
         let after = counters(settings.address).await?;
         if status != 200 || has_errors(&answer) {
-            bail!("the dashboard answered with errors: {}", String::from_utf8_lossy(&answer));
+            bail!(
+                "the dashboard answered with errors: {}",
+                String::from_utf8_lossy(&answer)
+            );
         }
         println!(
             "  first: {first:>3}  statements/request: {:.1}  response: {} KiB",
@@ -474,8 +491,18 @@ async fn main() -> anyhow::Result<()> {
     println!("\ndashboard (bench/dashboard.graphql, 50 orders a page):");
     println!(
         "  {:>3} | {:>9} {:>8} {:>8} {:>6} {:>10} {:>8} | {:>9} {:>8} {:>8} | {:>12} {:>11}",
-        "c", "service/s", "p50 ms", "p99 ms", "errors", "stmts/req", "RSS MiB", "floor/s",
-        "p50 ms", "p99 ms", "service/floor", "p99/floor"
+        "c",
+        "service/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "stmts/req",
+        "RSS MiB",
+        "floor/s",
+        "p50 ms",
+        "p99 ms",
+        "service/floor",
+        "p99/floor"
     );
     for (clients, measured, statements, rss, floor) in &rows {
         println!(

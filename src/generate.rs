@@ -96,7 +96,10 @@ impl std::ops::AddAssign for Loaded {
 
 /// The e-mail address of company `company_id`'s generated administrator.
 pub fn admin_email(company_id: i64) -> String {
-    format!("admin@{}.example", customer_number(company_id).to_lowercase())
+    format!(
+        "admin@{}.example",
+        customer_number(company_id).to_lowercase()
+    )
 }
 
 fn customer_number(company_id: i64) -> String {
@@ -244,11 +247,18 @@ fn days(count: u64) -> Days {
 }
 
 const COMPANY_WORDS: [&str; 16] = [
-    "Noord", "Delta", "Polder", "Kust", "Rivier", "Brug", "Haven", "Duin", "Veld", "Berg",
-    "Stad", "Molen", "Sluis", "Dijk", "Lande", "Oost",
+    "Noord", "Delta", "Polder", "Kust", "Rivier", "Brug", "Haven", "Duin", "Veld", "Berg", "Stad",
+    "Molen", "Sluis", "Dijk", "Lande", "Oost",
 ];
 const COMPANY_TRADES: [&str; 8] = [
-    "IT", "Systems", "Networks", "Solutions", "Computers", "Automatisering", "ICT", "Digital",
+    "IT",
+    "Systems",
+    "Networks",
+    "Solutions",
+    "Computers",
+    "Automatisering",
+    "ICT",
+    "Digital",
 ];
 
 fn company_name(id: i64) -> String {
@@ -263,9 +273,26 @@ fn company_name(id: i64) -> String {
 }
 
 const VENDORS: [&str; 20] = [
-    "Lenovo", "HP", "Dell", "Cisco", "Microsoft", "Adobe", "Fortinet", "Logitech", "Samsung",
-    "APC", "Ubiquiti", "VMware", "Sophos", "Synology", "Zebra", "Eaton", "Veeam", "Aruba",
-    "Kaspersky", "Brother",
+    "Lenovo",
+    "HP",
+    "Dell",
+    "Cisco",
+    "Microsoft",
+    "Adobe",
+    "Fortinet",
+    "Logitech",
+    "Samsung",
+    "APC",
+    "Ubiquiti",
+    "VMware",
+    "Sophos",
+    "Synology",
+    "Zebra",
+    "Eaton",
+    "Veeam",
+    "Aruba",
+    "Kaspersky",
+    "Brother",
 ];
 const CARRIERS: [(&str, &str); 4] = [
     ("DHL", "https://www.dhl.com/track?id="),
@@ -359,8 +386,20 @@ impl Catalogue {
             .map(|(id, item)| {
                 let (prefix, noun) = match item.kind {
                     Kind::Hardware => ("HW", ["Notebook", "Switch", "Monitor", "Dock", "UPS"]),
-                    Kind::Software => ("SW", ["Licence", "Subscription", "Suite", "Backup", "Antivirus"]),
-                    Kind::Service => ("SV", ["Care Pack", "Installation", "Support", "Warranty", "Training"]),
+                    Kind::Software => (
+                        "SW",
+                        ["Licence", "Subscription", "Suite", "Backup", "Antivirus"],
+                    ),
+                    Kind::Service => (
+                        "SV",
+                        [
+                            "Care Pack",
+                            "Installation",
+                            "Support",
+                            "Warranty",
+                            "Training",
+                        ],
+                    ),
                 };
                 let noun = noun[usize::try_from(id).unwrap_or_default() % noun.len()];
                 product::ActiveModel {
@@ -556,8 +595,8 @@ impl Rows {
             if draft.cancelled || cancelled_at.is_some() {
                 continue;
             }
-            let mut eta = (!random.chance(0.1))
-                .then(|| confirmed_day + days(random.between(5, 30) as u64));
+            let mut eta =
+                (!random.chance(0.1)).then(|| confirmed_day + days(random.between(5, 30) as u64));
             let mut change_index = 0;
             let mut changed_at = confirmed_at.unwrap_or(received_at);
             while change_index < 3 && random.chance(if change_index == 0 { 0.25 } else { 0.3 }) {
@@ -666,7 +705,10 @@ impl Rows {
                         let serial_id = shipment_line_id * 16 + unit;
                         self.serials.push(serial_number::ActiveModel {
                             id: Set(serial_id),
-                            serial: Set(format!("S{:03}X{serial_id:011}", draft.item.vendor % 1000)),
+                            serial: Set(format!(
+                                "S{:03}X{serial_id:011}",
+                                draft.item.vendor % 1000
+                            )),
                             shipment_line_id: Set(shipment_line_id),
                         });
                     }
@@ -726,7 +768,10 @@ impl Rows {
                 invoice_date: Set(invoice_day),
                 currency: Set("EUR".to_owned()),
             });
-            for draft in drafts.iter_mut().filter(|draft| draft.progress.delivered > 0) {
+            for draft in drafts
+                .iter_mut()
+                .filter(|draft| draft.progress.delivered > 0)
+            {
                 let quantity = draft.progress.delivered;
                 self.invoice_lines.push(invoice_line::ActiveModel {
                     id: Set(draft.id),
@@ -800,7 +845,9 @@ impl Rows {
                 order_line_id: Set(line),
                 kind: Set(kind.as_str().to_owned()),
                 occurred_at: Set(occurred_at),
-                customer_visible: Set(confirmed_at.is_some_and(|confirmed| occurred_at >= confirmed)),
+                customer_visible: Set(
+                    confirmed_at.is_some_and(|confirmed| occurred_at >= confirmed)
+                ),
             });
         }
     }

@@ -17,10 +17,10 @@ pub mod demo;
 pub mod domain;
 /// The error type and its single mapping to GraphQL codes.
 pub mod error;
-/// The benchmark data set of `generate --scale N`.
-pub mod generate;
 /// Live order events: the process's tail of the event table, fanned out to subscribers.
 pub mod feed;
+/// The benchmark data set of `generate --scale N`.
+pub mod generate;
 /// The GraphQL schema: roots and one file per type.
 pub mod graphql;
 /// The bulk import of the ERP feed (JSON Lines).

@@ -117,11 +117,15 @@ async fn the_benchmarked_dashboard_costs_the_same_statements_at_every_page_size(
         orders: 500,
     };
     generate::run(&app.db, sizes).await.unwrap();
-    let admin = app.login(&generate::admin_email(1), generate::PASSWORD).await;
+    let admin = app
+        .login(&generate::admin_email(1), generate::PASSWORD)
+        .await;
     let mut counts = Vec::new();
     for first in [10, 50, 100] {
         let before = app.statements();
-        let data = app.data(&admin, DASHBOARD_BENCH, json!({"first": first})).await;
+        let data = app
+            .data(&admin, DASHBOARD_BENCH, json!({"first": first}))
+            .await;
         counts.push(app.statements() - before);
         let orders = data["orders"]["nodes"].as_array().unwrap();
         assert_eq!(orders.len(), first);

@@ -76,7 +76,9 @@ fn sum(values: &Value, field: &str) -> i64 {
 #[tokio::test]
 async fn every_status_appears_and_each_line_adds_up_from_its_facts() {
     let app = generated().await;
-    let staff = app.user("staff@distributor.example", Role::BackOffice, None).await;
+    let staff = app
+        .user("staff@distributor.example", Role::BackOffice, None)
+        .await;
     let orders = every_order(&app, &staff).await;
     assert_eq!(orders.len() as u64, SIZES.orders);
     let mut statuses = std::collections::BTreeMap::<String, usize>::new();
@@ -91,11 +93,15 @@ async fn every_status_appears_and_each_line_adds_up_from_its_facts() {
             let shipped = progress["shipped"].as_i64().unwrap();
             assert_eq!(
                 shipped,
-                sum(&line["shipmentLines"], "quantity") + sum(&line["electronicDeliveries"], "quantity"),
+                sum(&line["shipmentLines"], "quantity")
+                    + sum(&line["electronicDeliveries"], "quantity"),
                 "{order:#}"
             );
             if line["product"]["kind"] == "HARDWARE" {
-                assert_eq!(line["serialNumbers"].as_array().unwrap().len() as i64, shipped);
+                assert_eq!(
+                    line["serialNumbers"].as_array().unwrap().len() as i64,
+                    shipped
+                );
             }
             assert!(progress["invoiced"].as_i64() <= progress["delivered"].as_i64());
             assert!(progress["delivered"].as_i64() <= progress["shipped"].as_i64());
@@ -105,11 +111,17 @@ async fn every_status_appears_and_each_line_adds_up_from_its_facts() {
         }
     }
     for status in common::STATUSES {
-        assert!(statuses.contains_key(status), "no {status} order: {statuses:?}");
+        assert!(
+            statuses.contains_key(status),
+            "no {status} order: {statuses:?}"
+        );
     }
     let share = f64::from(shipped_lines) / f64::from(lines);
     assert!((0.5..0.7).contains(&share), "{share:.2} of lines shipped");
-    println!("{} orders, {lines} lines, {share:.2} shipped; {statuses:?}", orders.len());
+    println!(
+        "{} orders, {lines} lines, {share:.2} shipped; {statuses:?}",
+        orders.len()
+    );
 }
 
 #[tokio::test]
@@ -140,8 +152,12 @@ async fn the_stored_quantities_and_statuses_are_what_the_write_path_derives() {
 #[tokio::test]
 async fn the_same_scale_gives_the_same_data_every_time() {
     let (first, second) = (generated().await, generated().await);
-    let first_staff = first.user("staff@distributor.example", Role::BackOffice, None).await;
-    let second_staff = second.user("staff@distributor.example", Role::BackOffice, None).await;
+    let first_staff = first
+        .user("staff@distributor.example", Role::BackOffice, None)
+        .await;
+    let second_staff = second
+        .user("staff@distributor.example", Role::BackOffice, None)
+        .await;
     assert_eq!(
         every_order(&first, &first_staff).await,
         every_order(&second, &second_staff).await
@@ -151,7 +167,9 @@ async fn the_same_scale_gives_the_same_data_every_time() {
 #[tokio::test]
 async fn a_generated_customer_sees_only_its_own_approved_orders() {
     let app = generated().await;
-    let admin = app.login(&generate::admin_email(2), generate::PASSWORD).await;
+    let admin = app
+        .login(&generate::admin_email(2), generate::PASSWORD)
+        .await;
     let orders = every_order(&app, &admin).await;
     assert!(orders.len() > 100);
     for order in &orders {
@@ -167,12 +185,22 @@ async fn generate_refuses_a_database_that_holds_data_and_writes_go_on_after_it()
     assert!(matches!(again, AppError::Conflict(_)), "{again:?}");
 
     // New rows get ids after the generated ones (PostgreSQL's sequences were moved on).
-    app.order("SO-AFTER-GENERATE", "C000001", &[("HW-0000001", 2, "10", None)])
-        .await;
+    app.order(
+        "SO-AFTER-GENERATE",
+        "C000001",
+        &[("HW-0000001", 2, "10", None)],
+    )
+    .await;
     app.confirm("SO-AFTER-GENERATE").await;
-    app.ship("SH-AFTER-GENERATE", "SO-AFTER-GENERATE", &[(1, 2, &["NEW-SN-1", "NEW-SN-2"])])
+    app.ship(
+        "SH-AFTER-GENERATE",
+        "SO-AFTER-GENERATE",
+        &[(1, 2, &["NEW-SN-1", "NEW-SN-2"])],
+    )
+    .await;
+    let admin = app
+        .login(&generate::admin_email(1), generate::PASSWORD)
         .await;
-    let admin = app.login(&generate::admin_email(1), generate::PASSWORD).await;
     let found = app
         .data(
             &admin,

@@ -304,7 +304,7 @@ impl BackOfficeMutation {
             services.clock.now(),
         )
         .await?;
-        Ok(OrderLine(line.announced(ctx)?))
+        OrderLine::written(ctx, line.announced(ctx)?).await
     }
 
     /// All the updates or none; an update to the ETA a line already has changes nothing.
@@ -317,7 +317,11 @@ impl BackOfficeMutation {
         let services = ctx.services()?;
         let updates = updates.into_iter().map(Into::into).collect();
         let lines = writes::update_etas(&services.db, updates, services.clock.now()).await?;
-        Ok(lines.announced(ctx)?.into_iter().map(OrderLine).collect())
+        let mut answered = Vec::new();
+        for line in lines.announced(ctx)? {
+            answered.push(OrderLine::written(ctx, line).await?);
+        }
+        Ok(answered)
     }
 
     /// Sent again unchanged, answers the recorded shipment; with other contents, CONFLICT.
@@ -369,11 +373,10 @@ impl BackOfficeMutation {
             recipient_email,
             delivered_at,
         };
-        Ok(OrderLine(
-            writes::record_electronic_delivery(&services.db, input, services.clock.now())
-                .await?
-                .announced(ctx)?,
-        ))
+        let line = writes::record_electronic_delivery(&services.db, input, services.clock.now())
+            .await?
+            .announced(ctx)?;
+        OrderLine::written(ctx, line).await
     }
 
     /// Sent again unchanged, answers the recorded invoice; with other contents, CONFLICT.

@@ -34,7 +34,7 @@ pub enum DeliveryMethod {
 /// A vendor (manufacturer).
 pub struct Vendor(pub vendor::Model);
 
-#[Object]
+#[Object(serial)]
 impl Vendor {
     pub async fn id(&self) -> ID {
         encode(NodeKind::Vendor, self.0.id)
@@ -69,7 +69,7 @@ impl Product {
     }
 }
 
-#[Object]
+#[Object(serial)]
 impl Product {
     pub async fn id(&self) -> ID {
         encode(NodeKind::Product, self.0.id)

@@ -19,7 +19,7 @@ use super::{ContextExt, Services, order::Order, order::PageInfo, order_line::Ord
 use crate::{
     auth::{self, Viewer},
     error::{AppError, AppResult},
-    loaders::{OrderById, OrderLineById, StreamLoader},
+    loaders::{OrderById, StreamLoader},
     store::{
         self,
         events::{EventKind, Feed},
@@ -101,8 +101,8 @@ impl OrderEvent {
         let Some(line_id) = self.0.order_line_id else {
             return Ok(None);
         };
-        let line = ctx.loader()?.load_one(OrderLineById(line_id)).await?;
-        Ok(Some(OrderLine(promised(line, "order line", line_id)?)))
+        let line = OrderLine::load(&*ctx.loader()?, Some(self.0.order_id), line_id).await?;
+        Ok(Some(promised(line, "order line", line_id)?))
     }
 
     async fn occurred_at(&self) -> DateTime<Utc> {

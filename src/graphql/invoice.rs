@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     error::AppError,
-    loaders::{self, LinesOfInvoice, OrderById},
+    loaders::{LinesOfInvoice, OrderById},
 };
 
 /// An invoice for (part of) an order.
@@ -89,17 +89,9 @@ pub struct InvoiceLine {
 #[Object]
 impl InvoiceLine {
     async fn order_line(&self, ctx: &Context<'_>) -> Result<OrderLine> {
-        let line = loaders::order_line(
-            &*ctx.loader()?,
-            Some(self.order_id),
-            self.row.order_line_id,
-        )
-        .await?;
-        Ok(OrderLine(promised(
-            line,
-            "order line",
-            self.row.order_line_id,
-        )?))
+        let line =
+            OrderLine::load(&*ctx.loader()?, Some(self.order_id), self.row.order_line_id).await?;
+        Ok(promised(line, "order line", self.row.order_line_id)?)
     }
 
     async fn quantity(&self) -> i32 {

@@ -13,9 +13,9 @@ use super::{
     shipment::Shipment,
     support::SupportRequest,
 };
+use crate::loaders::PortalLoader;
 use crate::{
     auth::{Action, Viewer, permits},
-    error::AppResult,
     store::{self, lookups},
 };
 use sea_orm::DatabaseConnection;
@@ -40,18 +40,22 @@ impl Node {
     /// The object behind `id`, or `None` when it does not exist or the viewer may not see it.
     pub async fn fetch(
         db: &DatabaseConnection,
+        loader: &PortalLoader,
         viewer: &Viewer,
         id: &ID,
-    ) -> AppResult<Option<Self>> {
+    ) -> async_graphql::Result<Option<Self>> {
         let scope = viewer.scope();
         let (kind, key) = ids::decode(id, "id")?;
         Ok(match kind {
             NodeKind::Order => lookups::order(db, scope, key)
                 .await?
                 .map(|row| Self::Order(Order(row))),
-            NodeKind::OrderLine => lookups::order_line(db, scope, key)
-                .await?
-                .map(|row| Self::OrderLine(OrderLine(row))),
+            NodeKind::OrderLine => match lookups::order_line(db, scope, key).await? {
+                Some(row) => OrderLine::load(loader, Some(row.order_id), row.id)
+                    .await?
+                    .map(Self::OrderLine),
+                None => None,
+            },
             NodeKind::Shipment => lookups::shipment(db, scope, key)
                 .await?
                 .map(|row| Self::Shipment(Shipment(row))),

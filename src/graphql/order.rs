@@ -109,6 +109,7 @@ impl OrderFilter {
 
 /// An exact amount with its currency.
 #[derive(Clone, Debug, SimpleObject)]
+#[graphql(serial)]
 pub struct Money {
     pub amount: Decimal,
     /// ISO 4217 code.
@@ -127,6 +128,7 @@ impl Money {
 
 /// The ETA of an order: the earliest and latest ETA of its open lines.
 #[derive(Clone, Debug, SimpleObject)]
+#[graphql(serial)]
 pub struct EtaRange {
     /// Null when no open line has an ETA.
     pub earliest: Option<Date>,
@@ -137,6 +139,7 @@ pub struct EtaRange {
 
 /// Quantities of a line, or summed over an order's lines that are not cancelled.
 #[derive(Clone, Debug, SimpleObject)]
+#[graphql(serial)]
 pub struct FulfillmentProgress {
     pub ordered: i32,
     /// Units that left the warehouse, plus units delivered electronically.
@@ -223,7 +226,7 @@ impl Order {
             &deliveries
                 .lines
                 .iter()
-                .map(|(_, line)| *line)
+                .map(|line| line.delivery)
                 .collect::<Vec<_>>(),
         );
         Ok(EtaRange {
@@ -237,7 +240,7 @@ impl Order {
     async fn at_risk(&self, ctx: &Context<'_>) -> Result<bool> {
         let deliveries = deliveries(ctx, &self.0).await?;
         let today = ctx.services()?.clock.today();
-        let lines: Vec<_> = deliveries.lines.iter().map(|(_, line)| *line).collect();
+        let lines: Vec<_> = deliveries.lines.iter().map(|line| line.delivery).collect();
         Ok(eta::order_at_risk(
             order_state(&self.0),
             self.0.requested_delivery_date,
@@ -273,8 +276,7 @@ impl Order {
     }
 
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
-        let lines = lines_of_order(&*ctx.loader()?, self.0.id).await?;
-        Ok(lines.iter().cloned().map(OrderLine).collect())
+        Ok(OrderLine::all_of(&deliveries(ctx, &self.0).await?))
     }
 
     async fn shipments(&self, ctx: &Context<'_>) -> Result<Vec<Shipment>> {

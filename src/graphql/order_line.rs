@@ -21,8 +21,9 @@ use crate::{
         status::{self, LineFacts, Progress},
     },
     loaders::{
-        DeliveriesOfLine, EtaChangesOfLine, OrderById, OrderDeliveries, ProductById, SerialsOfLine,
-        PortalLoader, ShipmentLinesOfLine, VendorById, lines_of_order,
+        DeliveriesOfLine, EtaChangesOfLine, LineOfOrder, OrderById, OrderDeliveries, OrderLineById,
+        PortalLoader, ProductById, SerialsOfLine, ShipmentLinesOfLine, VendorById, forget,
+        lines_of_order,
     },
 };
 
@@ -44,22 +45,35 @@ pub fn line_facts(line: &order_line::Model) -> LineFacts {
     }
 }
 
-/// An order's lines, each with what the delivery rules need (product kind and delivery method,
-/// the vendor's software-after-hardware flag), and whether all its hardware has shipped.
-/// Derived once per order and request from the loaders' rows (three batched statements for a
-/// whole page), then shared by every field that needs it.
+/// An order with its lines, each with its product and what the delivery rules need (product
+/// kind and delivery method, the vendor's software-after-hardware flag), and whether all its
+/// hardware has shipped. Derived once per order and request from the loaders' rows (three
+/// batched statements for a whole page), then shared by every field that needs it.
 pub async fn deliveries(ctx: &Context<'_>, order: &order::Model) -> Result<Arc<OrderDeliveries>> {
     let loader = ctx.loader()?;
     let cell = loader.loader().deliveries_cell(order.id);
     let derived = cell
-        .get_or_try_init(|| derive_deliveries(&loader, order))
+        .get_or_try_init(|| derive_deliveries(&loader, order.clone()))
+        .await?;
+    Ok(derived.clone())
+}
+
+/// [`deliveries`] of an order known by id only (a shipment or invoice line's order): when the
+/// page's order has started deriving them, this waits for it instead of loading the order.
+async fn deliveries_of(loader: &PortalLoader, order_id: i64) -> Result<Arc<OrderDeliveries>> {
+    let cell = loader.loader().deliveries_cell(order_id);
+    let derived = cell
+        .get_or_try_init(|| async {
+            let order = loader.load_one(OrderById(order_id)).await?;
+            derive_deliveries(loader, promised(order, "order", order_id)?).await
+        })
         .await?;
     Ok(derived.clone())
 }
 
 async fn derive_deliveries(
     loader: &PortalLoader,
-    order: &order::Model,
+    order: order::Model,
 ) -> Result<Arc<OrderDeliveries>> {
     let lines = lines_of_order(loader, order.id).await?;
     let products = loader
@@ -95,119 +109,154 @@ async fn derive_deliveries(
                 progress: progress(&line),
             },
         };
-        result.push((line, delivery));
+        result.push(LineOfOrder {
+            row: line,
+            product: product.0,
+            delivery,
+        });
     }
-    let all: Vec<LineDelivery> = result.iter().map(|(_, delivery)| *delivery).collect();
+    let all: Vec<LineDelivery> = result.iter().map(|line| line.delivery).collect();
     Ok(Arc::new(OrderDeliveries {
+        order,
         hardware_shipped: eta::hardware_all_shipped(&all),
         lines: result,
     }))
 }
 
-/// One line of an order.
-pub struct OrderLine(pub order_line::Model);
+/// One line of an order, read from its order's shared [`OrderDeliveries`]: every field but its
+/// lists answers without waiting for anything.
+pub struct OrderLine {
+    of: Arc<OrderDeliveries>,
+    index: usize,
+}
 
 impl OrderLine {
-    async fn order_row(&self, ctx: &Context<'_>) -> Result<order::Model> {
-        let order = ctx.loader()?.load_one(OrderById(self.0.order_id)).await?;
-        Ok(promised(order, "order", self.0.order_id)?)
+    /// Every line of an order, by line number.
+    pub fn all_of(of: &Arc<OrderDeliveries>) -> Vec<Self> {
+        (0..of.lines.len())
+            .map(|index| Self {
+                of: of.clone(),
+                index,
+            })
+            .collect()
     }
 
-    /// This line's delivery facts, and whether all hardware of its order has shipped.
-    async fn delivery(&self, ctx: &Context<'_>) -> Result<(order::Model, LineDelivery, bool)> {
-        let order = self.order_row(ctx).await?;
-        let deliveries = deliveries(ctx, &order).await?;
-        let own = deliveries
+    /// A line by id, with its order's id when the caller knows it (a shipment or invoice line
+    /// reached through its parent shares the page's order then, at no statement of its own).
+    pub async fn load(
+        loader: &PortalLoader,
+        order_id: Option<i64>,
+        line_id: i64,
+    ) -> Result<Option<Self>> {
+        let order_id = match order_id {
+            Some(order_id) => order_id,
+            None => match loader.load_one(OrderLineById(line_id)).await? {
+                Some(line) => line.order_id,
+                None => return Ok(None),
+            },
+        };
+        let of = deliveries_of(loader, order_id).await?;
+        Ok(of
             .lines
             .iter()
-            .find(|(line, _)| line.id == self.0.id)
-            .map(|(_, delivery)| *delivery);
-        Ok((
-            order,
-            promised(own, "order line", self.0.id)?,
-            deliveries.hardware_shipped,
-        ))
+            .position(|line| line.row.id == line_id)
+            .map(|index| Self { of, index }))
+    }
+
+    /// The line a write answers with, as the database holds it now.
+    pub async fn written(ctx: &Context<'_>, row: order_line::Model) -> Result<Self> {
+        let loader = ctx.loader()?;
+        forget(&loader);
+        let line = Self::load(&loader, Some(row.order_id), row.id).await?;
+        Ok(promised(line, "order line", row.id)?)
+    }
+
+    /// The line's product, as its `product` field answers it.
+    pub fn product_of(&self) -> Product {
+        Product(self.line().product.clone())
+    }
+
+    fn line(&self) -> &LineOfOrder {
+        &self.of.lines[self.index]
+    }
+
+    fn row(&self) -> &order_line::Model {
+        &self.line().row
     }
 }
 
-#[Object]
+#[Object(serial)]
 impl OrderLine {
     pub async fn id(&self) -> ID {
-        encode(NodeKind::OrderLine, self.0.id)
+        encode(NodeKind::OrderLine, self.row().id)
     }
 
-    async fn order(&self, ctx: &Context<'_>) -> Result<Order> {
-        Ok(Order(self.order_row(ctx).await?))
+    async fn order(&self) -> Order {
+        Order(self.of.order.clone())
     }
 
     async fn line_number(&self) -> i32 {
-        self.0.line_number
+        self.row().line_number
     }
 
-    async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
-        let product = ctx
-            .loader()?
-            .load_one(ProductById(self.0.product_id))
-            .await?;
-        Ok(Product(promised(product, "product", self.0.product_id)?))
+    async fn product(&self) -> Product {
+        self.product_of()
     }
 
     async fn quantity(&self) -> i32 {
-        self.0.quantity
+        self.row().quantity
     }
 
     async fn unit_price(&self) -> Money {
-        Money::from_e4(self.0.unit_price_e4, &self.0.currency)
+        Money::from_e4(self.row().unit_price_e4, &self.row().currency)
     }
 
-    async fn status(&self, ctx: &Context<'_>) -> Result<OrderStatus> {
-        let order = self.order_row(ctx).await?;
-        Ok(status::line_status(order_state(&order), &line_facts(&self.0)).into())
+    async fn status(&self) -> OrderStatus {
+        status::line_status(order_state(&self.of.order), &line_facts(self.row())).into()
     }
 
     async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
-        self.0.cancelled_at
+        self.row().cancelled_at
     }
 
     async fn progress(&self) -> FulfillmentProgress {
-        progress(&self.0).into()
+        progress(self.row()).into()
     }
 
     /// Expected arrival from the vendor at the warehouse. Null: not yet given by the vendor.
     async fn eta(&self) -> Option<Date> {
-        self.0.eta.map(Date)
+        self.row().eta.map(Date)
     }
 
     /// Every change of this line's ETA, oldest first.
     async fn eta_history(&self, ctx: &Context<'_>) -> Result<Vec<EtaChange>> {
         let changes = ctx
             .loader()?
-            .load_one(EtaChangesOfLine(self.0.id))
+            .load_one(EtaChangesOfLine(self.row().id))
             .await?
             .unwrap_or_default();
         Ok(changes.into_iter().map(EtaChange).collect())
     }
 
     /// When the customer can expect it: ETA + 2 business days (physical), the ETA (electronic); null when unknown or already delivered.
-    async fn expected_delivery_date(&self, ctx: &Context<'_>) -> Result<Option<Date>> {
-        let (_, delivery, _) = self.delivery(ctx).await?;
-        Ok(eta::expected_delivery_date(delivery.method, delivery.eta, &delivery.facts).map(Date))
+    async fn expected_delivery_date(&self) -> Option<Date> {
+        let delivery = &self.line().delivery;
+        eta::expected_delivery_date(delivery.method, delivery.eta, &delivery.facts).map(Date)
     }
 
     /// Software held back until the order's hardware has shipped.
-    async fn awaiting_hardware(&self, ctx: &Context<'_>) -> Result<bool> {
-        let (_, delivery, hardware_shipped) = self.delivery(ctx).await?;
-        Ok(eta::awaiting_hardware(&delivery, hardware_shipped))
+    async fn awaiting_hardware(&self) -> bool {
+        eta::awaiting_hardware(&self.line().delivery, self.of.hardware_shipped)
     }
 
     /// Not yet delivered and either its ETA is unknown or past, or its expectedDeliveryDate falls after the order's requestedDeliveryDate.
     async fn at_risk(&self, ctx: &Context<'_>) -> Result<bool> {
-        let (order, delivery, _) = self.delivery(ctx).await?;
+        let order = &self.of.order;
         let today = ctx.services()?.clock.today();
         Ok(eta::at_risk(
-            order_state(&order),
+            order_state(order),
             order.requested_delivery_date,
-            &delivery,
+            &self.line().delivery,
             today,
         ))
     }
@@ -215,28 +264,28 @@ impl OrderLine {
     async fn shipment_lines(&self, ctx: &Context<'_>) -> Result<Vec<ShipmentLine>> {
         let lines = ctx
             .loader()?
-            .load_one(ShipmentLinesOfLine(self.0.id))
+            .load_one(ShipmentLinesOfLine(self.row().id))
             .await?
             .unwrap_or_default();
-        Ok(ShipmentLine::all_of_order(lines, self.0.order_id))
+        Ok(ShipmentLine::all_of_order(lines, self.row().order_id))
     }
 
     async fn serial_numbers(&self, ctx: &Context<'_>) -> Result<Vec<SerialNumber>> {
         let serials = ctx
             .loader()?
-            .load_one(SerialsOfLine(self.0.id))
+            .load_one(SerialsOfLine(self.row().id))
             .await?
             .unwrap_or_default();
         Ok(serials
             .into_iter()
-            .map(|(serial, line)| SerialNumber { serial, line })
+            .map(|(serial, line)| SerialNumber::new(serial, line, Some(self.row().order_id)))
             .collect())
     }
 
     async fn electronic_deliveries(&self, ctx: &Context<'_>) -> Result<Vec<ElectronicDelivery>> {
         let deliveries = ctx
             .loader()?
-            .load_one(DeliveriesOfLine(self.0.id))
+            .load_one(DeliveriesOfLine(self.row().id))
             .await?
             .unwrap_or_default();
         Ok(deliveries
@@ -249,7 +298,7 @@ impl OrderLine {
 /// One change of a line's ETA.
 pub struct EtaChange(pub eta_change::Model);
 
-#[Object]
+#[Object(serial)]
 impl EtaChange {
     /// Null: the ETA was unknown before.
     async fn previous_eta(&self) -> Option<Date> {
@@ -272,6 +321,7 @@ impl EtaChange {
 
 /// Units of a line delivered by e-mail.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct ElectronicDelivery {
     pub delivered_at: DateTime<Utc>,
     pub recipient_email: String,

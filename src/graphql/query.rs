@@ -82,7 +82,7 @@ impl OrderQuery {
     /// Any object by its global ID; null when it does not exist or is not yours to see.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
         let viewer = ctx.viewer()?;
-        Ok(Node::fetch(&ctx.services()?.db, viewer, &id).await?)
+        Node::fetch(&ctx.services()?.db, &*ctx.loader()?, viewer, &id).await
     }
 
     /// The signed-in user; UNAUTHENTICATED without a valid token.
@@ -145,7 +145,7 @@ impl OrderQuery {
     ) -> Result<Option<SerialNumber>> {
         let viewer = ctx.viewer()?;
         let found = store::lookups::serial(&ctx.services()?.db, viewer.scope(), &serial).await?;
-        Ok(found.map(|(serial, line)| SerialNumber { serial, line }))
+        Ok(found.map(|(serial, line)| SerialNumber::new(serial, line, None)))
     }
 
     /// Figures for a dashboard over the orders the filter selects.

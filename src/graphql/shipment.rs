@@ -1,5 +1,7 @@
 //! Shipments, what they carry, and serial numbers.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entities::{serial_number, shipment, shipment_line};
@@ -13,14 +15,12 @@ use super::{
     promised,
     scalars::Date,
 };
-use crate::loaders::{
-    self, LinesOfShipment, OrderById, ProductById, SerialsOfShipmentLine, ShipmentById,
-};
+use crate::loaders::{LinesOfShipment, OrderById, SerialsOfShipmentLine, ShipmentById};
 
 /// A shipment that left the warehouse.
 pub struct Shipment(pub shipment::Model);
 
-#[Object]
+#[Object(serial)]
 impl Shipment {
     pub async fn id(&self) -> ID {
         encode(NodeKind::Shipment, self.0.id)
@@ -102,11 +102,11 @@ async fn order_line_of(
     order_id: Option<i64>,
 ) -> Result<OrderLine> {
     let id = line.order_line_id;
-    let order_line = loaders::order_line(&*ctx.loader()?, order_id, id).await?;
-    Ok(OrderLine(promised(order_line, "order line", id)?))
+    let order_line = OrderLine::load(&*ctx.loader()?, order_id, id).await?;
+    Ok(promised(order_line, "order line", id)?)
 }
 
-#[Object]
+#[Object(serial)]
 impl ShipmentLine {
     async fn shipment(&self, ctx: &Context<'_>) -> Result<Shipment> {
         shipment_of(ctx, &self.row).await
@@ -126,11 +126,13 @@ impl ShipmentLine {
             .load_one(SerialsOfShipmentLine(self.row.id))
             .await?
             .unwrap_or_default();
+        let line = Arc::new(self.row.clone());
         Ok(serials
             .into_iter()
             .map(|serial| SerialNumber {
                 serial,
-                line: self.row.clone(),
+                line: line.clone(),
+                order_id: self.order_id,
             })
             .collect())
     }
@@ -138,32 +140,41 @@ impl ShipmentLine {
 
 /// The serial number of one shipped unit.
 pub struct SerialNumber {
-    pub serial: serial_number::Model,
-    /// The shipment line that carried the unit.
-    pub line: shipment_line::Model,
+    serial: serial_number::Model,
+    /// The shipment line that carried the unit, shared by its serial numbers.
+    line: Arc<shipment_line::Model>,
+    /// The order, when known (see [`ShipmentLine`]).
+    order_id: Option<i64>,
 }
 
-#[Object]
+impl SerialNumber {
+    pub fn new(
+        serial: serial_number::Model,
+        line: shipment_line::Model,
+        order_id: Option<i64>,
+    ) -> Self {
+        Self {
+            serial,
+            line: Arc::new(line),
+            order_id,
+        }
+    }
+}
+
+#[Object(serial)]
 impl SerialNumber {
     async fn serial(&self) -> &str {
         &self.serial.serial
     }
 
     async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
-        let order_line = order_line_of(ctx, &self.line, None).await?;
-        let product = ctx
-            .loader()?
-            .load_one(ProductById(order_line.0.product_id))
-            .await?;
-        Ok(Product(promised(
-            product,
-            "product",
-            order_line.0.product_id,
-        )?))
+        Ok(order_line_of(ctx, &self.line, self.order_id)
+            .await?
+            .product_of())
     }
 
     async fn order_line(&self, ctx: &Context<'_>) -> Result<OrderLine> {
-        order_line_of(ctx, &self.line, None).await
+        order_line_of(ctx, &self.line, self.order_id).await
     }
 
     async fn shipment(&self, ctx: &Context<'_>) -> Result<Shipment> {

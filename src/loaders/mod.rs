@@ -48,11 +48,20 @@ pub struct Loaders {
 /// An order's lines, loaded once per request and shared (see [`lines_of_order`]).
 type SharedLines = Arc<Vec<order_line::Model>>;
 
-/// An order's lines with what the delivery rules need of each. Every ETA and status field of
-/// every line of a page asks for it: derived once per order and request, it is read from here.
+/// An order with its lines and what each line's fields show: its product and vendor, and
+/// what the delivery rules need. Every ETA and status field of every line of a page asks for
+/// it: derived once per order and request, it is read from here.
 pub struct OrderDeliveries {
-    pub lines: Vec<(order_line::Model, LineDelivery)>,
+    pub order: order::Model,
+    pub lines: Vec<LineOfOrder>,
     pub hardware_shipped: bool,
+}
+
+/// One line of [`OrderDeliveries`].
+pub struct LineOfOrder {
+    pub row: order_line::Model,
+    pub product: product::Model,
+    pub delivery: LineDelivery,
 }
 
 impl Loaders {
@@ -74,6 +83,47 @@ impl Loaders {
             .or_default()
             .clone()
     }
+}
+
+/// Forgets every row and derived fact the request has cached: a write answers with what it
+/// wrote, and whatever the request reads after it (the written object's fields, the next
+/// mutation's) is read again.
+pub fn forget(loader: &PortalLoader) {
+    macro_rules! clear {
+        ($($key:ident),*) => { $(loader.clear::<$key>();)* };
+    }
+    clear!(
+        OrderById,
+        OrderLineById,
+        ProductById,
+        VendorById,
+        ShipmentById,
+        ShipmentLineById,
+        CompanyById,
+        UserById,
+        LinesOfOrder,
+        EtaChangesOfLine,
+        ShipmentsOfOrder,
+        LinesOfShipment,
+        ShipmentLinesOfLine,
+        SerialsOfShipmentLine,
+        DeliveriesOfLine,
+        InvoicesOfOrder,
+        LinesOfInvoice,
+        SerialsOfLine,
+        UsersOfCompany
+    );
+    let loaders = loader.loader();
+    loaders
+        .lines
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
+    loaders
+        .deliveries
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
 }
 
 impl Loaders {
@@ -110,12 +160,8 @@ impl StreamLoader {
     }
 
     fn fresh(db: &DatabaseConnection) -> PortalLoader {
-        DataLoader::with_cache(
-            Loaders::new(db.clone()),
-            tokio::spawn,
-            cache(),
-        )
-        .max_batch_size(MAX_BATCH)
+        DataLoader::with_cache(Loaders::new(db.clone()), tokio::spawn, cache())
+            .max_batch_size(MAX_BATCH)
     }
 
     /// The loader for the event being resolved now.
@@ -232,24 +278,6 @@ pub async fn lines_of_order(
         })
         .await?;
     Ok(lines.clone())
-}
-
-/// An order line by id; read from its order's shared lines when the order is known (a
-/// shipment or invoice line reached through its parent), so that it costs no statement of
-/// its own beside the page's lines.
-pub async fn order_line(
-    loader: &PortalLoader,
-    order_id: Option<i64>,
-    line_id: i64,
-) -> Result<Option<order_line::Model>, async_graphql::Error> {
-    match order_id {
-        Some(order_id) => Ok(lines_of_order(loader, order_id)
-            .await?
-            .iter()
-            .find(|line| line.id == line_id)
-            .cloned()),
-        None => loader.load_one(OrderLineById(line_id)).await,
-    }
 }
 
 /// Declares a key that loads one row per id.

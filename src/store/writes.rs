@@ -975,8 +975,7 @@ async fn same_shipment(
     let mut serials_of: HashMap<i64, Vec<String>> = HashMap::new();
     let serials = serial_number::Entity::find()
         .filter(
-            serial_number::Column::ShipmentLineId
-                .is_in(stored_lines.iter().map(|line| line.id)),
+            serial_number::Column::ShipmentLineId.is_in(stored_lines.iter().map(|line| line.id)),
         )
         .all(db)
         .await?;
