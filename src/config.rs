@@ -114,7 +114,7 @@ impl Default for Limits {
             max_page_size: 100,
             max_depth: 12,
             concurrent_requests: std::thread::available_parallelism()
-                .map_or(8, |cores| cores.get() * 4),
+                .map_or(4, |cores| cores.get() * 2),
             max_complexity: 25_000,
             max_body_bytes: 256 * 1024,
             access_token_ttl: chrono::Duration::minutes(15),

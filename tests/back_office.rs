@@ -481,3 +481,31 @@ async fn customers_may_not_write_back_office_facts() {
         "nothing changed"
     );
 }
+
+/// Two writes in one request: the second answers with what the database holds after it, not
+/// with what the first one's answer had read of the same order.
+#[tokio::test]
+async fn each_write_of_a_request_answers_with_the_stored_rows() {
+    let world = World::new().await;
+    confirmed_order(&world).await;
+    let data = world
+        .app
+        .data(
+            &world.staff,
+            "mutation {
+              first: updateEtas(updates: [{orderNumber: \"SO-1\", lineNumber: 2, eta: \"2026-12-20\"}]) {
+                eta status order { lines { lineNumber status } }
+              }
+              second: cancelOrderLine(orderNumber: \"SO-1\", lineNumber: 2) {
+                eta status order { lines { lineNumber status } }
+              }
+            }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["first"][0]["eta"], "2026-12-20");
+    assert_eq!(data["first"][0]["status"], "CONFIRMED");
+    assert_eq!(data["second"]["eta"], "2026-12-20");
+    assert_eq!(data["second"]["status"], "CANCELLED");
+    assert_eq!(data["second"]["order"]["lines"][1]["status"], "CANCELLED");
+}

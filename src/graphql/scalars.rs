@@ -22,7 +22,8 @@ impl ScalarType for Date {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.format("%Y-%m-%d").to_string())
+        // Display writes YYYY-MM-DD directly, without interpreting a format string per date.
+        Value::String(self.0.to_string())
     }
 }
 
