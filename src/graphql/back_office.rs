@@ -4,6 +4,7 @@
 
 use async_graphql::{Context, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
+use futures_util::future::try_join_all;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -19,6 +20,7 @@ use super::{
 use crate::{
     auth::{Action, Viewer},
     error::AppResult,
+    loaders,
     store::writes,
 };
 
@@ -218,7 +220,8 @@ fn back_office<'a>(ctx: &'a Context<'_>) -> AppResult<&'a Viewer> {
 /// What a committed write hands back to its resolver.
 trait Announce<T> {
     /// The written row; live subscribers of this process learn of the write's events now
-    /// (other instances hear of them from the database).
+    /// (other instances hear of them from the database), and the request forgets the rows it
+    /// had cached, so that the answer and any later mutation of it read what is stored now.
     fn announced(self, ctx: &Context<'_>) -> AppResult<T>;
 }
 
@@ -227,6 +230,7 @@ impl<T> Announce<T> for writes::Written<T> {
         if self.changed {
             ctx.services()?.events.wake();
         }
+        loaders::forget(&*ctx.loader()?);
         Ok(self.row)
     }
 }
@@ -317,11 +321,14 @@ impl BackOfficeMutation {
         let services = ctx.services()?;
         let updates = updates.into_iter().map(Into::into).collect();
         let lines = writes::update_etas(&services.db, updates, services.clock.now()).await?;
-        let mut answered = Vec::new();
-        for line in lines.announced(ctx)? {
-            answered.push(OrderLine::written(ctx, line).await?);
-        }
-        Ok(answered)
+        // Together, so that the lines' orders load in one batch.
+        try_join_all(
+            lines
+                .announced(ctx)?
+                .into_iter()
+                .map(|line| OrderLine::written(ctx, line)),
+        )
+        .await
     }
 
     /// Sent again unchanged, answers the recorded shipment; with other contents, CONFLICT.

@@ -13,9 +13,9 @@ use super::{
     shipment::Shipment,
     support::SupportRequest,
 };
-use crate::loaders::PortalLoader;
 use crate::{
     auth::{Action, Viewer, permits},
+    loaders::PortalLoader,
     store::{self, lookups},
 };
 use sea_orm::DatabaseConnection;

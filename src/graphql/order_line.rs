@@ -22,8 +22,7 @@ use crate::{
     },
     loaders::{
         DeliveriesOfLine, EtaChangesOfLine, LineOfOrder, OrderById, OrderDeliveries, OrderLineById,
-        PortalLoader, ProductById, SerialsOfLine, ShipmentLinesOfLine, VendorById, forget,
-        lines_of_order,
+        PortalLoader, ProductById, SerialsOfLine, ShipmentLinesOfLine, VendorById, lines_of_order,
     },
 };
 
@@ -163,11 +162,10 @@ impl OrderLine {
             .map(|index| Self { of, index }))
     }
 
-    /// The line a write answers with, as the database holds it now.
+    /// The line a write answers with, read after the write made the request forget its
+    /// cached rows (see `back_office::Announce`).
     pub async fn written(ctx: &Context<'_>, row: order_line::Model) -> Result<Self> {
-        let loader = ctx.loader()?;
-        forget(&loader);
-        let line = Self::load(&loader, Some(row.order_id), row.id).await?;
+        let line = Self::load(&*ctx.loader()?, Some(row.order_id), row.id).await?;
         Ok(promised(line, "order line", row.id)?)
     }
 

@@ -48,8 +48,8 @@ pub struct Loaders {
 /// An order's lines, loaded once per request and shared (see [`lines_of_order`]).
 type SharedLines = Arc<Vec<order_line::Model>>;
 
-/// An order with its lines and what each line's fields show: its product and vendor, and
-/// what the delivery rules need. Every ETA and status field of every line of a page asks for
+/// An order with its lines and what each line's fields show: its product, and what the
+/// delivery rules need. Every ETA and status field of every line of a page asks for
 /// it: derived once per order and request, it is read from here.
 pub struct OrderDeliveries {
     pub order: order::Model,
@@ -87,7 +87,7 @@ impl Loaders {
 
 /// Forgets every row and derived fact the request has cached: a write answers with what it
 /// wrote, and whatever the request reads after it (the written object's fields, the next
-/// mutation's) is read again.
+/// mutation's) is read again. A key type declared below belongs in this list too.
 pub fn forget(loader: &PortalLoader) {
     macro_rules! clear {
         ($($key:ident),*) => { $(loader.clear::<$key>();)* };
