@@ -92,6 +92,11 @@ impl Server {
         Ok(Self { child })
     }
 
+    fn cpu_seconds(&self) -> f64 {
+        let id = self.child.id();
+        cpu_seconds(|pid, _| pid == id)
+    }
+
     /// Resident memory now and at its peak, in MiB, from `/proc`.
     fn memory(&self) -> (f64, f64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
@@ -106,6 +111,46 @@ impl Server {
         };
         (field("VmRSS:"), field("VmHWM:"))
     }
+}
+
+/// CPU time (user and system, in seconds) of the processes `/proc` lists whose pid and name
+/// `select` accepts, with the time of the children they reaped: a PostgreSQL backend that ends
+/// during a level is still counted, through the postmaster. Linux reports it in ticks of
+/// 1/100 s (USER_HZ); a PostgreSQL on another host counts as zero.
+fn cpu_seconds(select: impl Fn(u32, &str) -> bool) -> f64 {
+    const TICKS_PER_SECOND: f64 = 100.0;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    let mut ticks = 0_u64;
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|name| name.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "pid (name) state ppid …": the name may hold spaces, so split at its parentheses.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        if !select(pid, &stat[open + 1..close]) {
+            continue;
+        }
+        // After the name: state is field 3; utime, stime, cutime and cstime are fields 14-17.
+        ticks += stat[close + 1..]
+            .split_whitespace()
+            .skip(11)
+            .take(4)
+            .filter_map(|field| field.parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    ticks as f64 / TICKS_PER_SECOND
+}
+
+fn postgres_cpu_seconds() -> f64 {
+    cpu_seconds(|_, name| name == "postgres")
 }
 
 impl Drop for Server {
@@ -324,10 +369,13 @@ struct Floor {
     per_second: f64,
     p50: f64,
     p99: f64,
+    /// PostgreSQL's CPU time per page.
+    postgres_cpu_ms: f64,
 }
 
 fn floor(settings: &Settings, clients: usize, log_dir: &Path) -> anyhow::Result<Floor> {
     let prefix = log_dir.join(format!("floor-{clients}"));
+    let cpu_before = postgres_cpu_seconds();
     let output = Command::new("pgbench")
         .args(["--no-vacuum", "--protocol=prepared", "--log"])
         .arg(format!("--log-prefix={}", prefix.display()))
@@ -341,6 +389,7 @@ fn floor(settings: &Settings, clients: usize, log_dir: &Path) -> anyhow::Result<
         .arg(&settings.database_url)
         .output()
         .context("running pgbench (Debian package postgresql-client)")?;
+    let postgres_cpu = postgres_cpu_seconds() - cpu_before;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         bail!(
@@ -380,6 +429,7 @@ fn floor(settings: &Settings, clients: usize, log_dir: &Path) -> anyhow::Result<
         per_second,
         p50: percentile(&latencies, 0.5),
         p99: percentile(&latencies, 0.99),
+        postgres_cpu_ms: postgres_cpu * 1_000.0 / latencies.len() as f64,
     })
 }
 
@@ -466,6 +516,7 @@ async fn main() -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for &clients in &settings.concurrency {
         let before = counters(settings.address).await?;
+        let cpu_before = (server.cpu_seconds(), postgres_cpu_seconds());
         let mut rss = 0.0_f64;
         let deadline = Instant::now() + duration;
         let sample = async {
@@ -481,9 +532,14 @@ async fn main() -> anyhow::Result<()> {
         );
         let measured = measured?;
         let after = counters(settings.address).await?;
+        let per_request = |seconds: f64| seconds * 1_000.0 / measured.requests as f64;
+        let cpu = (
+            per_request(server.cpu_seconds() - cpu_before.0),
+            per_request(postgres_cpu_seconds() - cpu_before.1),
+        );
         let statements = (after.0 - before.0) / (after.1 - before.1);
         let floor = floor(&settings, clients, &log_dir)?;
-        rows.push((clients, measured, statements, rss, floor));
+        rows.push((clients, measured, statements, rss, cpu, floor));
     }
     let _ = std::fs::remove_dir_all(&log_dir);
     let (_, peak) = server.memory();
@@ -504,7 +560,7 @@ async fn main() -> anyhow::Result<()> {
         "service/floor",
         "p99/floor"
     );
-    for (clients, measured, statements, rss, floor) in &rows {
+    for (clients, measured, statements, rss, _, floor) in &rows {
         println!(
             "  {:>3} | {:>9.1} {:>8.2} {:>8.2} {:>6} {:>10.1} {:>8.1} | {:>9.1} {:>8.2} {:>8.2} | {:>12.2} {:>11.2}",
             clients,
@@ -522,6 +578,24 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     println!("  server peak RSS over the whole run: {peak:.1} MiB");
+
+    // Where each level's CPU went: both take the same two cores, so a service page that costs
+    // k times the floor's CPU can serve at most 1/k of the floor's pages.
+    println!("\nCPU per page, ms (from /proc; the floor's pgbench client not counted):");
+    println!(
+        "  {:>3} | {:>8} {:>10} {:>8} | {:>16}",
+        "c", "service", "PostgreSQL", "together", "floor PostgreSQL"
+    );
+    for (clients, _, _, _, (service, postgres), floor) in &rows {
+        println!(
+            "  {:>3} | {:>8.2} {:>10.2} {:>8.2} | {:>16.2}",
+            clients,
+            service,
+            postgres,
+            service + postgres,
+            floor.postgres_cpu_ms
+        );
+    }
 
     println!("\nlook-ups of company 1, one connection, 5 s each:");
     let searches = search_terms(&mut client).await?;
