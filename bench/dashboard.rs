@@ -124,7 +124,10 @@ fn cpu_seconds(select: impl Fn(u32, &str) -> bool) -> f64 {
     };
     let mut ticks = 0_u64;
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|name| name.parse::<u32>().ok())
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse::<u32>().ok())
         else {
             continue;
         };

@@ -22,9 +22,11 @@ where
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(select_where_in::<E>(db.get_database_backend(), column, keys, order_by)
-        .all(db)
-        .await?)
+    Ok(
+        select_where_in::<E>(db.get_database_backend(), column, keys, order_by)
+            .all(db)
+            .await?,
+    )
 }
 
 fn select_where_in<E: EntityTrait>(
