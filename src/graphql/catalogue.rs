@@ -1,11 +1,12 @@
 //! Vendors and products.
 
-use async_graphql::{Context, Enum, ID, Object, Result};
+use async_graphql::{Context, Enum, ID, Object, Result, Value, parser::types::Field};
 use entities::{product, vendor};
 
 use super::{
     ContextExt,
     ids::{NodeKind, encode},
+    plain::{self, Plain, PlainFields},
     promised,
 };
 use crate::{domain::eta, error::AppError, loaders::VendorById};
@@ -33,6 +34,18 @@ pub enum DeliveryMethod {
 
 /// A vendor (manufacturer).
 pub struct Vendor(pub vendor::Model);
+
+impl PlainFields for Vendor {
+    fn plain(&self, field: &Field) -> Option<Value> {
+        let vendor = &self.0;
+        Some(match field.name.node.as_str() {
+            "id" => plain::scalar(encode(NodeKind::Vendor, vendor.id)),
+            "name" => Value::from(vendor.name.as_str()),
+            "softwareAfterHardware" => Value::from(vendor.software_after_hardware),
+            _ => return None,
+        })
+    }
+}
 
 #[Object(serial)]
 impl Vendor {
@@ -69,6 +82,23 @@ impl Product {
     }
 }
 
+impl PlainFields for Product {
+    fn plain(&self, field: &Field) -> Option<Value> {
+        let product = &self.0;
+        Some(match field.name.node.as_str() {
+            "id" => plain::scalar(encode(NodeKind::Product, product.id)),
+            "sku" => Value::from(product.sku.as_str()),
+            "description" => Value::from(product.description.as_str()),
+            // A kind or method that does not parse takes the usual way, which reports it.
+            "kind" => plain::enumeration(ProductKind::from(self.kind().ok()?)),
+            "deliveryMethod" => {
+                plain::enumeration(DeliveryMethod::from(self.delivery_method().ok()?))
+            }
+            _ => return None,
+        })
+    }
+}
+
 #[Object(serial)]
 impl Product {
     pub async fn id(&self) -> ID {
@@ -93,8 +123,8 @@ impl Product {
         Ok(self.delivery_method()?.into())
     }
 
-    async fn vendor(&self, ctx: &Context<'_>) -> Result<Vendor> {
+    async fn vendor(&self, ctx: &Context<'_>) -> Result<Plain<Vendor>> {
         let vendor = ctx.loader()?.load_one(VendorById(self.0.vendor_id)).await?;
-        Ok(Vendor(promised(vendor, "vendor", self.0.vendor_id)?))
+        Ok(Plain(Vendor(promised(vendor, "vendor", self.0.vendor_id)?)))
     }
 }

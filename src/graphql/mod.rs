@@ -12,6 +12,7 @@ mod mutation;
 mod node;
 mod order;
 mod order_line;
+mod plain;
 mod query;
 mod scalars;
 mod session;

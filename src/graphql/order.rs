@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{
+    Context, Enum, ID, InputObject, Object, Result, SimpleObject, Value, parser::types::Field,
+};
 use chrono::{DateTime, Utc};
 use entities::order;
 use rust_decimal::Decimal;
@@ -13,6 +15,7 @@ use super::{
     ids::{NodeKind, decode_as, encode},
     invoice::Invoice,
     order_line::{OrderLine, deliveries, line_facts},
+    plain::{self, Plain, PlainFields},
     promised,
     scalars::Date,
     shipment::Shipment,
@@ -126,6 +129,16 @@ impl Money {
     }
 }
 
+impl PlainFields for Money {
+    fn plain(&self, field: &Field) -> Option<Value> {
+        match field.name.node.as_str() {
+            "amount" => Some(plain::scalar(self.amount)),
+            "currency" => Some(Value::from(self.currency.as_str())),
+            _ => None,
+        }
+    }
+}
+
 /// The ETA of an order: the earliest and latest ETA of its open lines.
 #[derive(Clone, Debug, SimpleObject)]
 #[graphql(serial)]
@@ -149,6 +162,29 @@ pub struct FulfillmentProgress {
     pub invoiced: i32,
 }
 
+impl PlainFields for EtaRange {
+    fn plain(&self, field: &Field) -> Option<Value> {
+        match field.name.node.as_str() {
+            "earliest" => Some(plain::optional(self.earliest)),
+            "latest" => Some(plain::optional(self.latest)),
+            "pending" => Some(Value::from(self.pending)),
+            _ => None,
+        }
+    }
+}
+
+impl PlainFields for FulfillmentProgress {
+    fn plain(&self, field: &Field) -> Option<Value> {
+        match field.name.node.as_str() {
+            "ordered" => Some(Value::from(self.ordered)),
+            "shipped" => Some(Value::from(self.shipped)),
+            "delivered" => Some(Value::from(self.delivered)),
+            "invoiced" => Some(Value::from(self.invoiced)),
+            _ => None,
+        }
+    }
+}
+
 impl From<status::Progress> for FulfillmentProgress {
     fn from(progress: status::Progress) -> Self {
         Self {
@@ -170,6 +206,36 @@ pub fn order_state(order: &order::Model) -> status::OrderState {
 
 /// A sales order.
 pub struct Order(pub order::Model);
+
+impl Order {
+    fn status_of(&self) -> Result<OrderStatus, AppError> {
+        let status: status::Status = self.0.status.parse().map_err(|error| {
+            AppError::Internal(anyhow::anyhow!("order {}: {error}", self.0.order_number))
+        })?;
+        Ok(status.into())
+    }
+}
+
+impl PlainFields for Order {
+    const CONCURRENT: bool = true;
+
+    fn plain(&self, field: &Field) -> Option<Value> {
+        let order = &self.0;
+        Some(match field.name.node.as_str() {
+            "id" => plain::scalar(encode(NodeKind::Order, order.id)),
+            "orderNumber" => Value::from(order.order_number.as_str()),
+            "customerReference" => plain::text(order.customer_reference.as_deref()),
+            "orderDate" => plain::scalar(Date(order.order_date)),
+            "requestedDeliveryDate" => plain::optional(order.requested_delivery_date.map(Date)),
+            // A status that does not parse takes the usual way, which reports it.
+            "status" => plain::enumeration(self.status_of().ok()?),
+            "confirmedAt" => plain::optional(order.confirmed_at),
+            "cancelledAt" => plain::optional(order.cancelled_at),
+            "updatedAt" => plain::scalar(order.updated_at),
+            _ => return None,
+        })
+    }
+}
 
 #[Object]
 impl Order {
@@ -204,10 +270,7 @@ impl Order {
     }
 
     async fn status(&self) -> Result<OrderStatus> {
-        let status: status::Status = self.0.status.parse().map_err(|error| {
-            AppError::Internal(anyhow::anyhow!("order {}: {error}", self.0.order_number))
-        })?;
-        Ok(status.into())
+        Ok(self.status_of()?)
     }
 
     /// When the purchase order went to the vendor(s).
@@ -219,7 +282,7 @@ impl Order {
         self.0.cancelled_at
     }
 
-    async fn eta(&self, ctx: &Context<'_>) -> Result<EtaRange> {
+    async fn eta(&self, ctx: &Context<'_>) -> Result<Plain<EtaRange>> {
         let deliveries = deliveries(ctx, &self.0).await?;
         let range = eta::eta_range(
             order_state(&self.0),
@@ -229,11 +292,11 @@ impl Order {
                 .map(|line| line.delivery)
                 .collect::<Vec<_>>(),
         );
-        Ok(EtaRange {
+        Ok(Plain(EtaRange {
             earliest: range.earliest.map(Date),
             latest: range.latest.map(Date),
             pending: range.pending,
-        })
+        }))
     }
 
     /// True when a line is at risk (see OrderLine.atRisk).
@@ -249,14 +312,14 @@ impl Order {
         ))
     }
 
-    async fn progress(&self, ctx: &Context<'_>) -> Result<FulfillmentProgress> {
+    async fn progress(&self, ctx: &Context<'_>) -> Result<Plain<FulfillmentProgress>> {
         let lines = lines_of_order(&*ctx.loader()?, self.0.id).await?;
         let facts: Vec<_> = lines.iter().map(line_facts).collect();
-        Ok(status::order_progress(&facts).into())
+        Ok(Plain(status::order_progress(&facts).into()))
     }
 
     /// Sum of quantity × unit price over the lines that are not cancelled.
-    async fn total(&self, ctx: &Context<'_>) -> Result<Money> {
+    async fn total(&self, ctx: &Context<'_>) -> Result<Plain<Money>> {
         let lines = lines_of_order(&*ctx.loader()?, self.0.id).await?;
         let total = lines
             .iter()
@@ -272,20 +335,25 @@ impl Order {
                     self.0.order_number
                 ))
             })?;
-        Ok(Money::from_e4(total, &self.0.currency))
+        Ok(Plain(Money::from_e4(total, &self.0.currency)))
     }
 
-    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
-        Ok(OrderLine::all_of(&deliveries(ctx, &self.0).await?))
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<Plain<OrderLine>>> {
+        Ok(Plain::all(OrderLine::all_of(
+            &deliveries(ctx, &self.0).await?,
+        )))
     }
 
-    async fn shipments(&self, ctx: &Context<'_>) -> Result<Vec<Shipment>> {
+    async fn shipments(&self, ctx: &Context<'_>) -> Result<Vec<Plain<Shipment>>> {
         let shipments = ctx
             .loader()?
             .load_one(ShipmentsOfOrder(self.0.id))
             .await?
             .unwrap_or_default();
-        Ok(shipments.into_iter().map(Shipment).collect())
+        Ok(shipments
+            .into_iter()
+            .map(|row| Plain(Shipment(row)))
+            .collect())
     }
 
     async fn invoices(&self, ctx: &Context<'_>) -> Result<Vec<Invoice>> {
@@ -315,7 +383,7 @@ pub struct PageInfo {
 #[derive(SimpleObject)]
 pub struct OrderEdge {
     pub cursor: String,
-    pub node: Order,
+    pub node: Plain<Order>,
 }
 
 /// One page of orders.
@@ -334,13 +402,18 @@ impl OrderConnection {
             .iter()
             .map(|row| OrderEdge {
                 cursor: Cursor::of(row, self.sort.field).encode(),
-                node: Order(row.clone()),
+                node: Plain(Order(row.clone())),
             })
             .collect()
     }
 
-    async fn nodes(&self) -> Vec<Order> {
-        self.page.rows.iter().cloned().map(Order).collect()
+    async fn nodes(&self) -> Vec<Plain<Order>> {
+        self.page
+            .rows
+            .iter()
+            .cloned()
+            .map(|row| Plain(Order(row)))
+            .collect()
     }
 
     async fn page_info(&self) -> PageInfo {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result, SimpleObject, Value, parser::types::Field};
 use chrono::{DateTime, Utc};
 use entities::{electronic_delivery, eta_change, order, order_line};
 
@@ -11,6 +11,7 @@ use super::{
     catalogue::Product,
     ids::{NodeKind, encode},
     order::{FulfillmentProgress, Money, Order, OrderStatus, order_state},
+    plain::{self, Plain, PlainFields},
     promised,
     scalars::Date,
     shipment::{SerialNumber, ShipmentLine},
@@ -181,6 +182,46 @@ impl OrderLine {
     fn row(&self) -> &order_line::Model {
         &self.line().row
     }
+
+    fn unit_price_of(&self) -> Money {
+        Money::from_e4(self.row().unit_price_e4, &self.row().currency)
+    }
+
+    fn status_of(&self) -> OrderStatus {
+        status::line_status(order_state(&self.of.order), &line_facts(self.row())).into()
+    }
+
+    fn progress_of(&self) -> FulfillmentProgress {
+        progress(self.row()).into()
+    }
+
+    fn expected_delivery_date_of(&self) -> Option<Date> {
+        let delivery = &self.line().delivery;
+        eta::expected_delivery_date(delivery.method, delivery.eta, &delivery.facts).map(Date)
+    }
+
+    fn awaiting_hardware_of(&self) -> bool {
+        eta::awaiting_hardware(&self.line().delivery, self.of.hardware_shipped)
+    }
+}
+
+impl PlainFields for OrderLine {
+    fn plain(&self, field: &Field) -> Option<Value> {
+        let row = self.row();
+        Some(match field.name.node.as_str() {
+            "id" => plain::scalar(encode(NodeKind::OrderLine, row.id)),
+            "lineNumber" => Value::from(row.line_number),
+            "quantity" => Value::from(row.quantity),
+            "unitPrice" => plain::object(&self.unit_price_of(), field)?,
+            "status" => plain::enumeration(self.status_of()),
+            "cancelledAt" => plain::optional(row.cancelled_at),
+            "progress" => plain::object(&self.progress_of(), field)?,
+            "eta" => plain::optional(row.eta.map(Date)),
+            "expectedDeliveryDate" => plain::optional(self.expected_delivery_date_of()),
+            "awaitingHardware" => Value::from(self.awaiting_hardware_of()),
+            _ => return None,
+        })
+    }
 }
 
 #[Object(serial)]
@@ -197,8 +238,8 @@ impl OrderLine {
         self.row().line_number
     }
 
-    async fn product(&self) -> Product {
-        self.product_of()
+    async fn product(&self) -> Plain<Product> {
+        Plain(self.product_of())
     }
 
     async fn quantity(&self) -> i32 {
@@ -206,11 +247,11 @@ impl OrderLine {
     }
 
     async fn unit_price(&self) -> Money {
-        Money::from_e4(self.row().unit_price_e4, &self.row().currency)
+        self.unit_price_of()
     }
 
     async fn status(&self) -> OrderStatus {
-        status::line_status(order_state(&self.of.order), &line_facts(self.row())).into()
+        self.status_of()
     }
 
     async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
@@ -218,7 +259,7 @@ impl OrderLine {
     }
 
     async fn progress(&self) -> FulfillmentProgress {
-        progress(self.row()).into()
+        self.progress_of()
     }
 
     /// Expected arrival from the vendor at the warehouse. Null: not yet given by the vendor.
@@ -227,24 +268,26 @@ impl OrderLine {
     }
 
     /// Every change of this line's ETA, oldest first.
-    async fn eta_history(&self, ctx: &Context<'_>) -> Result<Vec<EtaChange>> {
+    async fn eta_history(&self, ctx: &Context<'_>) -> Result<Vec<Plain<EtaChange>>> {
         let changes = ctx
             .loader()?
             .load_one(EtaChangesOfLine(self.row().id))
             .await?
             .unwrap_or_default();
-        Ok(changes.into_iter().map(EtaChange).collect())
+        Ok(changes
+            .into_iter()
+            .map(|change| Plain(EtaChange(change)))
+            .collect())
     }
 
     /// When the customer can expect it: ETA + 2 business days (physical), the ETA (electronic); null when unknown or already delivered.
     async fn expected_delivery_date(&self) -> Option<Date> {
-        let delivery = &self.line().delivery;
-        eta::expected_delivery_date(delivery.method, delivery.eta, &delivery.facts).map(Date)
+        self.expected_delivery_date_of()
     }
 
     /// Software held back until the order's hardware has shipped.
     async fn awaiting_hardware(&self) -> bool {
-        eta::awaiting_hardware(&self.line().delivery, self.of.hardware_shipped)
+        self.awaiting_hardware_of()
     }
 
     /// Not yet delivered and either its ETA is unknown or past, or its expectedDeliveryDate falls after the order's requestedDeliveryDate.
@@ -259,16 +302,19 @@ impl OrderLine {
         ))
     }
 
-    async fn shipment_lines(&self, ctx: &Context<'_>) -> Result<Vec<ShipmentLine>> {
+    async fn shipment_lines(&self, ctx: &Context<'_>) -> Result<Vec<Plain<ShipmentLine>>> {
         let lines = ctx
             .loader()?
             .load_one(ShipmentLinesOfLine(self.row().id))
             .await?
             .unwrap_or_default();
-        Ok(ShipmentLine::all_of_order(lines, self.row().order_id))
+        Ok(Plain::all(ShipmentLine::all_of_order(
+            lines,
+            self.row().order_id,
+        )))
     }
 
-    async fn serial_numbers(&self, ctx: &Context<'_>) -> Result<Vec<SerialNumber>> {
+    async fn serial_numbers(&self, ctx: &Context<'_>) -> Result<Vec<Plain<SerialNumber>>> {
         let serials = ctx
             .loader()?
             .load_one(SerialsOfLine(self.row().id))
@@ -276,7 +322,7 @@ impl OrderLine {
             .unwrap_or_default();
         Ok(serials
             .into_iter()
-            .map(|(serial, line)| SerialNumber::new(serial, line, Some(self.row().order_id)))
+            .map(|(serial, line)| Plain(SerialNumber::new(serial, line, Some(self.row().order_id))))
             .collect())
     }
 
@@ -295,6 +341,19 @@ impl OrderLine {
 
 /// One change of a line's ETA.
 pub struct EtaChange(pub eta_change::Model);
+
+impl PlainFields for EtaChange {
+    fn plain(&self, field: &Field) -> Option<Value> {
+        let change = &self.0;
+        Some(match field.name.node.as_str() {
+            "previousEta" => plain::optional(change.previous_eta.map(Date)),
+            "newEta" => plain::optional(change.new_eta.map(Date)),
+            "changedAt" => plain::scalar(change.changed_at),
+            "reason" => plain::text(change.reason.as_deref()),
+            _ => return None,
+        })
+    }
+}
 
 #[Object(serial)]
 impl EtaChange {

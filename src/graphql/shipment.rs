@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, Object, Result, Value, parser::types::Field};
 use chrono::{DateTime, Utc};
 use entities::{serial_number, shipment, shipment_line};
 
@@ -12,6 +12,7 @@ use super::{
     ids::{NodeKind, encode},
     order::Order,
     order_line::OrderLine,
+    plain::{self, Plain, PlainFields},
     promised,
     scalars::Date,
 };
@@ -19,6 +20,22 @@ use crate::loaders::{LinesOfShipment, OrderById, SerialsOfShipmentLine, Shipment
 
 /// A shipment that left the warehouse.
 pub struct Shipment(pub shipment::Model);
+
+impl PlainFields for Shipment {
+    fn plain(&self, field: &Field) -> Option<Value> {
+        let shipment = &self.0;
+        Some(match field.name.node.as_str() {
+            "id" => plain::scalar(encode(NodeKind::Shipment, shipment.id)),
+            "shipmentNumber" => Value::from(shipment.shipment_number.as_str()),
+            "shipDate" => plain::scalar(Date(shipment.ship_date)),
+            "carrier" => plain::text(shipment.carrier.as_deref()),
+            "trackingNumber" => plain::text(shipment.tracking_number.as_deref()),
+            "trackingUrl" => plain::text(shipment.tracking_url.as_deref()),
+            "deliveredAt" => plain::optional(shipment.delivered_at),
+            _ => return None,
+        })
+    }
+}
 
 #[Object(serial)]
 impl Shipment {
@@ -57,13 +74,16 @@ impl Shipment {
         self.0.delivered_at
     }
 
-    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<ShipmentLine>> {
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<Plain<ShipmentLine>>> {
         let lines = ctx
             .loader()?
             .load_one(LinesOfShipment(self.0.id))
             .await?
             .unwrap_or_default();
-        Ok(ShipmentLine::all_of_order(lines, self.0.order_id))
+        Ok(Plain::all(ShipmentLine::all_of_order(
+            lines,
+            self.0.order_id,
+        )))
     }
 }
 
@@ -106,21 +126,27 @@ async fn order_line_of(
     Ok(promised(order_line, "order line", id)?)
 }
 
+impl PlainFields for ShipmentLine {
+    fn plain(&self, field: &Field) -> Option<Value> {
+        (field.name.node == "quantity").then(|| Value::from(self.row.quantity))
+    }
+}
+
 #[Object(serial)]
 impl ShipmentLine {
     async fn shipment(&self, ctx: &Context<'_>) -> Result<Shipment> {
         shipment_of(ctx, &self.row).await
     }
 
-    async fn order_line(&self, ctx: &Context<'_>) -> Result<OrderLine> {
-        order_line_of(ctx, &self.row, self.order_id).await
+    async fn order_line(&self, ctx: &Context<'_>) -> Result<Plain<OrderLine>> {
+        Ok(Plain(order_line_of(ctx, &self.row, self.order_id).await?))
     }
 
     async fn quantity(&self) -> i32 {
         self.row.quantity
     }
 
-    async fn serial_numbers(&self, ctx: &Context<'_>) -> Result<Vec<SerialNumber>> {
+    async fn serial_numbers(&self, ctx: &Context<'_>) -> Result<Vec<Plain<SerialNumber>>> {
         let serials = ctx
             .loader()?
             .load_one(SerialsOfShipmentLine(self.row.id))
@@ -129,10 +155,12 @@ impl ShipmentLine {
         let line = Arc::new(self.row.clone());
         Ok(serials
             .into_iter()
-            .map(|serial| SerialNumber {
-                serial,
-                line: line.clone(),
-                order_id: self.order_id,
+            .map(|serial| {
+                Plain(SerialNumber {
+                    serial,
+                    line: line.clone(),
+                    order_id: self.order_id,
+                })
             })
             .collect())
     }
@@ -158,6 +186,12 @@ impl SerialNumber {
             line: Arc::new(line),
             order_id,
         }
+    }
+}
+
+impl PlainFields for SerialNumber {
+    fn plain(&self, field: &Field) -> Option<Value> {
+        (field.name.node == "serial").then(|| Value::from(self.serial.serial.as_str()))
     }
 }
 
