@@ -23,8 +23,12 @@ use crate::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
 #[graphql(remote = "crate::auth::Role")]
 pub enum Role {
+    /// A reseller's administrator: reads the company's orders, invites and disables its
+    /// users, makes its API tokens.
     CustomerAdmin,
+    /// A reseller's employee: reads the company's orders and asks for support.
     CustomerUser,
+    /// The distributor's order desk: sees every company and writes what the ERP reports.
     BackOffice,
 }
 
@@ -33,6 +37,7 @@ pub enum Role {
 pub enum UserStatus {
     /// Invited; has not followed the activation link yet.
     Invited,
+    /// Has set a password and can sign in.
     Active,
     /// Can no longer sign in; every token of theirs stopped working.
     Disabled,
@@ -41,12 +46,15 @@ pub enum UserStatus {
 /// A customer: a reseller company.
 pub struct Company(pub company::Model);
 
+/// A customer of the distributor: a reseller company.
 #[Object]
 impl Company {
+    /// Global ID, for `node(id:)` and `OrderFilter.companyId`.
     pub async fn id(&self) -> ID {
         encode(NodeKind::Company, self.0.id)
     }
 
+    /// The full company name.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -56,7 +64,8 @@ impl Company {
         &self.0.customer_number
     }
 
-    /// Customer administrators and back office only.
+    /// The company's users, by e-mail address. Customer administrators and back office only
+    /// (FORBIDDEN otherwise).
     async fn users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
         ctx.viewer()?.require(Action::ManageUsers)?;
         let users = ctx
@@ -71,25 +80,31 @@ impl Company {
 /// A person who signs in.
 pub struct User(pub user::Model);
 
+/// A person who signs in: a reseller's employee or the distributor's staff.
 #[Object]
 impl User {
+    /// Global ID, for `node(id:)` and `disableUser`.
     pub async fn id(&self) -> ID {
         encode(NodeKind::User, self.0.id)
     }
 
+    /// The sign-in address, lower case.
     async fn email(&self) -> &str {
         &self.0.email
     }
 
+    /// The name to address them by; null when none was given.
     async fn name(&self) -> Option<&str> {
         self.0.name.as_deref()
     }
 
+    /// What they may do.
     async fn role(&self) -> Result<Role> {
         let role: crate::auth::Role = self.0.role.parse().map_err(AppError::Internal)?;
         Ok(role.into())
     }
 
+    /// Whether they can sign in.
     async fn status(&self) -> Result<UserStatus> {
         Ok(match self.0.status.as_str() {
             accounts::STATUS_INVITED => UserStatus::Invited,
@@ -130,6 +145,7 @@ impl User {
 /// A signed-in session.
 pub struct Session(pub IssuedSession);
 
+/// A signed-in session: a short-lived access token and the refresh token that renews it.
 #[Object]
 impl Session {
     /// A JWT for `Authorization: Bearer`.
@@ -137,6 +153,7 @@ impl Session {
         &self.0.access_token
     }
 
+    /// When the access token stops working (15 minutes after it was issued): refresh before.
     async fn access_token_expires_at(&self) -> DateTime<Utc> {
         self.0.access_token_expires_at
     }
@@ -146,6 +163,7 @@ impl Session {
         &self.0.refresh_token
     }
 
+    /// Who signed in.
     async fn user(&self) -> User {
         User(self.0.user.clone())
     }
@@ -154,8 +172,10 @@ impl Session {
 /// An invitation that was mailed.
 pub struct Invitation(pub onboarding::Invitation);
 
+/// An invitation that was mailed: the invited user and their activation link.
 #[Object]
 impl Invitation {
+    /// The invited user, INVITED until they follow the link.
     async fn user(&self) -> User {
         User(self.0.user.clone())
     }
@@ -165,6 +185,8 @@ impl Invitation {
         &self.0.activation_url
     }
 
+    /// When the link stops working (7 days after it was sent); a new invitation sends a fresh
+    /// one.
     async fn expires_at(&self) -> DateTime<Utc> {
         self.0.expires_at
     }
@@ -189,9 +211,10 @@ impl AccountMutation {
     async fn invite_user(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Where the activation link goes; also their sign-in address.")]
         email: String,
-        name: Option<String>,
-        role: Role,
+        #[graphql(desc = "The name to address them by; null: none.")] name: Option<String>,
+        #[graphql(desc = "CUSTOMER_USER or CUSTOMER_ADMIN.")] role: Role,
     ) -> Result<Invitation> {
         let viewer = ctx.viewer()?;
         viewer.require_write(Action::ManageUsers)?;
@@ -210,7 +233,11 @@ impl AccountMutation {
     }
 
     /// The user can no longer sign in, and every token of theirs stops working at once.
-    async fn disable_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
+    async fn disable_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The `User.id` of someone of your own company.")] user_id: ID,
+    ) -> Result<User> {
         let viewer = ctx.viewer()?;
         viewer.require_write(Action::ManageUsers)?;
         let user_id = decode_as(&user_id, NodeKind::User, "userId")?;
@@ -223,7 +250,11 @@ impl AccountMutation {
 
     /// Your own choice: be mailed (at most hourly per order) when an ETA moves later or
     /// something ships.
-    async fn set_mail_on_change(&self, ctx: &Context<'_>, enabled: bool) -> Result<User> {
+    async fn set_mail_on_change(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "True: mail me; false: do not.")] enabled: bool,
+    ) -> Result<User> {
         let viewer = ctx.viewer()?;
         viewer.require_write(Action::OwnAccount)?;
         let db = &ctx.services()?.db;
@@ -236,10 +267,12 @@ impl AccountMutation {
     async fn create_customer(
         &self,
         ctx: &Context<'_>,
-        company_name: String,
+        #[graphql(desc = "The reseller's full company name.")] company_name: String,
+        #[graphql(desc = "The distributor's number for this customer, as the ERP knows it.")]
         customer_number: String,
+        #[graphql(desc = "The administrator's address, where the activation link goes.")]
         admin_email: String,
-        admin_name: Option<String>,
+        #[graphql(desc = "The administrator's name; null: none.")] admin_name: Option<String>,
     ) -> Result<Invitation> {
         ctx.viewer()?.require_write(Action::BackOffice)?;
         let services = ctx.services()?;

@@ -16,8 +16,11 @@ use crate::{
 /// A read-only token for a dashboard; it acts as the administrator who created it.
 pub struct ApiToken(pub api_token::Model);
 
+/// A read-only token for a reseller's dashboard; it acts as the administrator who created it
+/// and sees that company only.
 #[Object]
 impl ApiToken {
+    /// Global ID, for `revokeApiToken`.
     pub async fn id(&self) -> ID {
         encode(NodeKind::ApiToken, self.0.id)
     }
@@ -27,6 +30,7 @@ impl ApiToken {
         &self.0.name
     }
 
+    /// When the administrator made it.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -50,13 +54,16 @@ impl ApiToken {
 /// A token just made, with its secret.
 pub struct CreatedApiToken(pub api_tokens::CreatedApiToken);
 
+/// A token just made, with its secret: the only time the secret is shown.
 #[Object]
 impl CreatedApiToken {
+    /// The token's record, as `apiTokens` lists it.
     async fn api_token(&self) -> ApiToken {
         ApiToken(self.0.token.clone())
     }
 
-    /// Shown once; only a hash is stored.
+    /// The bearer secret (`cpt_…`) for `Authorization: Bearer`. Shown once; only a hash is
+    /// stored, so store it now.
     async fn secret(&self) -> &str {
         &self.0.secret
     }
@@ -89,7 +96,11 @@ impl ApiTokenMutation {
     async fn create_api_token(
         &self,
         ctx: &Context<'_>,
-        name: String,
+        #[graphql(desc = "What the token is for, e.g. the dashboard that uses it.")] name: String,
+        #[graphql(
+            desc = "When it stops working; null: it does not expire (revoke it when \
+                          done)."
+        )]
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<CreatedApiToken> {
         let viewer = ctx.viewer()?;
@@ -107,7 +118,11 @@ impl ApiTokenMutation {
     }
 
     /// The token stops working at once; revoking it again changes nothing.
-    async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> Result<ApiToken> {
+    async fn revoke_api_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The `ApiToken.id` to revoke.")] id: ID,
+    ) -> Result<ApiToken> {
         let viewer = ctx.viewer()?;
         viewer.require_write(Action::ManageApiTokens)?;
         let id = decode_as(&id, NodeKind::ApiToken, "id")?;

@@ -28,7 +28,9 @@ use crate::{
 #[derive(Clone, Debug, InputObject, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VendorInput {
+    /// The vendor's name; an existing vendor of that name is updated.
     pub name: String,
+    /// True when the vendor delivers software only after the order's hardware has shipped.
     pub software_after_hardware: bool,
 }
 
@@ -36,10 +38,15 @@ pub struct VendorInput {
 #[derive(Clone, Debug, InputObject, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductInput {
+    /// The distributor's article number; an existing product with it is updated.
     pub sku: String,
+    /// The product's name and description, as customers see it.
     pub description: String,
+    /// Hardware, software or service.
     pub kind: ProductKind,
+    /// Shipped by a carrier or delivered by e-mail.
     pub delivery_method: DeliveryMethod,
+    /// The name of a vendor recorded before (`upsertVendor`).
     pub vendor_name: String,
 }
 
@@ -47,10 +54,15 @@ pub struct ProductInput {
 #[derive(Clone, Debug, InputObject, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LineInput {
+    /// The line's number within the order, unique in it.
     pub line_number: i32,
+    /// The SKU of a product recorded before (`upsertProduct`).
     pub sku: String,
+    /// Units ordered, at least 1.
     pub quantity: i32,
+    /// Price of one unit in the order's currency, as a decimal string (at most 4 decimals).
     pub unit_price: Decimal,
+    /// The vendor's ETA at the warehouse; null: not known yet.
     pub eta: Option<Date>,
 }
 
@@ -58,12 +70,20 @@ pub struct LineInput {
 #[derive(Clone, Debug, InputObject, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderInput {
+    /// The distributor's order number; an existing, not yet approved order with it is
+    /// replaced.
     pub order_number: String,
+    /// The customer's `customerNumber` (`createCustomer`).
     pub customer_number: String,
+    /// The customer's own reference (their PO number); null: none.
     pub customer_reference: Option<String>,
+    /// The day the customer placed the order.
     pub order_date: Date,
+    /// The date the customer asked to have everything by; null: none.
     pub requested_delivery_date: Option<Date>,
+    /// ISO 4217 code of every amount of the order (`EUR`).
     pub currency: String,
+    /// The order's lines, at least one.
     pub lines: Vec<LineInput>,
 }
 
@@ -71,8 +91,12 @@ pub struct OrderInput {
 #[derive(Clone, Debug, InputObject, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShipmentLineInput {
+    /// The order line shipped.
     pub line_number: i32,
+    /// Units of it on this shipment; at most what the line has left to ship.
     pub quantity: i32,
+    /// One serial per unit for serialised goods, none shipped before; null or empty: no
+    /// serials.
     pub serial_numbers: Option<Vec<String>>,
 }
 
@@ -80,12 +104,19 @@ pub struct ShipmentLineInput {
 #[derive(Clone, Debug, InputObject, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShipmentInput {
+    /// The distributor's shipment number.
     pub shipment_number: String,
+    /// The order it ships (part of).
     pub order_number: String,
+    /// The date it left the warehouse.
     pub ship_date: Date,
+    /// Who carries it; null: not known.
     pub carrier: Option<String>,
+    /// The carrier's tracking number; null: none.
     pub tracking_number: Option<String>,
+    /// A link to the carrier's tracking page; null: none.
     pub tracking_url: Option<String>,
+    /// What it carries, at least one line.
     pub lines: Vec<ShipmentLineInput>,
 }
 
@@ -93,7 +124,9 @@ pub struct ShipmentInput {
 #[derive(Clone, Debug, InputObject, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InvoiceLineInput {
+    /// The order line invoiced.
     pub line_number: i32,
+    /// Units invoiced.
     pub quantity: i32,
 }
 
@@ -101,9 +134,13 @@ pub struct InvoiceLineInput {
 #[derive(Clone, Debug, InputObject, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InvoiceInput {
+    /// The distributor's invoice number.
     pub invoice_number: String,
+    /// The order it invoices.
     pub order_number: String,
+    /// The date on the invoice.
     pub invoice_date: Date,
+    /// The invoiced quantities, at least one line.
     pub lines: Vec<InvoiceLineInput>,
 }
 
@@ -111,10 +148,13 @@ pub struct InvoiceInput {
 #[derive(Clone, Debug, InputObject, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EtaUpdate {
+    /// The order of the line.
     pub order_number: String,
+    /// The line whose ETA moves.
     pub line_number: i32,
     /// Null: the vendor withdrew its ETA.
     pub eta: Option<Date>,
+    /// Why it moved, shown to the customer in the ETA history; null: no reason given.
     pub reason: Option<String>,
 }
 
@@ -241,7 +281,12 @@ pub struct BackOfficeMutation;
 
 #[Object]
 impl BackOfficeMutation {
-    async fn upsert_vendor(&self, ctx: &Context<'_>, input: VendorInput) -> Result<Vendor> {
+    /// Creates a vendor or updates the one of that name.
+    async fn upsert_vendor(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The vendor.")] input: VendorInput,
+    ) -> Result<Vendor> {
         back_office(ctx)?;
         Ok(Vendor(
             writes::upsert_vendor(&ctx.services()?.db, input.into())
@@ -250,7 +295,12 @@ impl BackOfficeMutation {
         ))
     }
 
-    async fn upsert_product(&self, ctx: &Context<'_>, input: ProductInput) -> Result<Product> {
+    /// Creates a product or updates the one with that SKU.
+    async fn upsert_product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product.")] input: ProductInput,
+    ) -> Result<Product> {
         back_office(ctx)?;
         Ok(Product(
             writes::upsert_product(&ctx.services()?.db, input.into())
@@ -259,8 +309,13 @@ impl BackOfficeMutation {
         ))
     }
 
-    /// Creates or replaces a not-yet-approved order; an approved order's lines are only changed by the mutations below.
-    async fn upsert_order(&self, ctx: &Context<'_>, input: OrderInput) -> Result<Order> {
+    /// Creates or replaces a not-yet-approved order; an approved order's lines are only
+    /// changed by the mutations below.
+    async fn upsert_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order with all its lines.")] input: OrderInput,
+    ) -> Result<Order> {
         back_office(ctx)?;
         let services = ctx.services()?;
         Ok(Order(
@@ -270,8 +325,13 @@ impl BackOfficeMutation {
         ))
     }
 
-    /// Approve, process and send the purchase order: the order becomes visible, status CONFIRMED.
-    async fn confirm_order(&self, ctx: &Context<'_>, order_number: String) -> Result<Order> {
+    /// Approve, process and send the purchase order: the order becomes visible, status
+    /// CONFIRMED.
+    async fn confirm_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order to approve.")] order_number: String,
+    ) -> Result<Order> {
         back_office(ctx)?;
         let services = ctx.services()?;
         Ok(Order(
@@ -282,7 +342,11 @@ impl BackOfficeMutation {
     }
 
     /// Cancel the whole order; refused (CONFLICT) once anything of it has shipped.
-    async fn cancel_order(&self, ctx: &Context<'_>, order_number: String) -> Result<Order> {
+    async fn cancel_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order to cancel.")] order_number: String,
+    ) -> Result<Order> {
         back_office(ctx)?;
         let services = ctx.services()?;
         Ok(Order(
@@ -296,8 +360,8 @@ impl BackOfficeMutation {
     async fn cancel_order_line(
         &self,
         ctx: &Context<'_>,
-        order_number: String,
-        line_number: i32,
+        #[graphql(desc = "The line's order.")] order_number: String,
+        #[graphql(desc = "The line to cancel.")] line_number: i32,
     ) -> Result<OrderLine> {
         back_office(ctx)?;
         let services = ctx.services()?;
@@ -315,7 +379,7 @@ impl BackOfficeMutation {
     async fn update_etas(
         &self,
         ctx: &Context<'_>,
-        updates: Vec<EtaUpdate>,
+        #[graphql(desc = "The new ETAs, each for one line.")] updates: Vec<EtaUpdate>,
     ) -> Result<Vec<OrderLine>> {
         back_office(ctx)?;
         let services = ctx.services()?;
@@ -332,7 +396,11 @@ impl BackOfficeMutation {
     }
 
     /// Sent again unchanged, answers the recorded shipment; with other contents, CONFLICT.
-    async fn record_shipment(&self, ctx: &Context<'_>, input: ShipmentInput) -> Result<Shipment> {
+    async fn record_shipment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The shipment, its lines and serials.")] input: ShipmentInput,
+    ) -> Result<Shipment> {
         back_office(ctx)?;
         let services = ctx.services()?;
         Ok(Shipment(
@@ -346,8 +414,8 @@ impl BackOfficeMutation {
     async fn mark_shipment_delivered(
         &self,
         ctx: &Context<'_>,
-        shipment_number: String,
-        delivered_at: DateTime<Utc>,
+        #[graphql(desc = "The shipment that arrived.")] shipment_number: String,
+        #[graphql(desc = "When the carrier delivered it.")] delivered_at: DateTime<Utc>,
     ) -> Result<Shipment> {
         back_office(ctx)?;
         let services = ctx.services()?;
@@ -365,11 +433,11 @@ impl BackOfficeMutation {
     async fn record_electronic_delivery(
         &self,
         ctx: &Context<'_>,
-        order_number: String,
-        line_number: i32,
-        quantity: i32,
-        recipient_email: String,
-        delivered_at: DateTime<Utc>,
+        #[graphql(desc = "The line's order.")] order_number: String,
+        #[graphql(desc = "The line of an electronic product.")] line_number: i32,
+        #[graphql(desc = "Units delivered; at most what the line has left.")] quantity: i32,
+        #[graphql(desc = "Who received the licence or download.")] recipient_email: String,
+        #[graphql(desc = "When it was e-mailed.")] delivered_at: DateTime<Utc>,
     ) -> Result<OrderLine> {
         back_office(ctx)?;
         let services = ctx.services()?;
@@ -387,7 +455,11 @@ impl BackOfficeMutation {
     }
 
     /// Sent again unchanged, answers the recorded invoice; with other contents, CONFLICT.
-    async fn record_invoice(&self, ctx: &Context<'_>, input: InvoiceInput) -> Result<Invoice> {
+    async fn record_invoice(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invoice and its lines.")] input: InvoiceInput,
+    ) -> Result<Invoice> {
         back_office(ctx)?;
         let services = ctx.services()?;
         Ok(Invoice(

@@ -16,8 +16,12 @@ use crate::{domain::eta, error::AppError, loaders::VendorById};
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "crate::domain::eta::ProductKind")]
 pub enum ProductKind {
+    /// Physical goods, usually with a serial number per unit.
     Hardware,
+    /// Licences and software; often delivered by e-mail, for some vendors only after the
+    /// order's hardware has shipped.
     Software,
+    /// Support contracts, installation and other services.
     Service,
 }
 
@@ -47,12 +51,15 @@ impl PlainFields for Vendor {
     }
 }
 
+/// A vendor (manufacturer) whose products the distributor sells.
 #[Object(serial)]
 impl Vendor {
+    /// Global ID, for `node(id:)`.
     pub async fn id(&self) -> ID {
         encode(NodeKind::Vendor, self.0.id)
     }
 
+    /// The vendor's name, unique.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -99,30 +106,37 @@ impl PlainFields for Product {
     }
 }
 
+/// A product of the distributor's catalogue.
 #[Object(serial)]
 impl Product {
+    /// Global ID, for `node(id:)`.
     pub async fn id(&self) -> ID {
         encode(NodeKind::Product, self.0.id)
     }
 
+    /// The distributor's article number (stock-keeping unit).
     async fn sku(&self) -> &str {
         &self.0.sku
     }
 
+    /// The product's name and description, as on the order confirmation.
     async fn description(&self) -> &str {
         &self.0.description
     }
 
+    /// Hardware, software or service.
     #[graphql(name = "kind")]
     async fn product_kind(&self) -> Result<ProductKind> {
         Ok(self.kind()?.into())
     }
 
+    /// Shipped by a carrier or delivered by e-mail.
     #[graphql(name = "deliveryMethod")]
     async fn product_delivery_method(&self) -> Result<DeliveryMethod> {
         Ok(self.delivery_method()?.into())
     }
 
+    /// Who makes it.
     async fn vendor(&self, ctx: &Context<'_>) -> Result<Plain<Vendor>> {
         let vendor = ctx.loader()?.load_one(VendorById(self.0.vendor_id)).await?;
         Ok(Plain(Vendor(promised(vendor, "vendor", self.0.vendor_id)?)))

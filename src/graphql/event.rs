@@ -29,10 +29,16 @@ use crate::{
 /// What happened to an order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
 pub enum OrderEventKind {
+    /// The order's status changed (see `order.status`); also when the back office approves
+    /// it and it becomes visible.
     StatusChanged,
+    /// A line's ETA changed (see `orderLine.etaHistory`).
     EtaChanged,
+    /// Units left the warehouse on a shipment, or were delivered by e-mail.
     Shipped,
+    /// A shipment reached the customer.
     Delivered,
+    /// An invoice was recorded.
     Invoiced,
 }
 
@@ -70,6 +76,7 @@ fn position_of(cursor: &str, argument: &str) -> AppResult<i64> {
 /// One fact that changed an order, as the change feed and the subscription deliver it.
 pub struct OrderEvent(pub order_event::Model);
 
+/// One fact that changed an order, as the change feed and the subscription deliver it.
 #[Object]
 impl OrderEvent {
     /// Stable and increasing: a client resumes its feed after the last cursor it saw.
@@ -77,6 +84,7 @@ impl OrderEvent {
         cursor_of(self.0.id)
     }
 
+    /// What happened.
     async fn kind(&self) -> Result<OrderEventKind> {
         EventKind::parse(&self.0.kind)
             .map(Into::into)
@@ -105,6 +113,7 @@ impl OrderEvent {
         Ok(Some(promised(line, "order line", line_id)?))
     }
 
+    /// When the service recorded it.
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.0.occurred_at
     }
@@ -113,7 +122,9 @@ impl OrderEvent {
 /// An event and its position.
 #[derive(SimpleObject)]
 pub struct OrderEventEdge {
+    /// The event's position in the feed, the same as `node.cursor`.
     pub cursor: String,
+    /// The event.
     pub node: OrderEvent,
 }
 
@@ -124,8 +135,10 @@ pub struct OrderEventConnection {
     has_previous: bool,
 }
 
+/// A page of the change feed, oldest first.
 #[Object]
 impl OrderEventConnection {
+    /// The page's events with their cursors.
     async fn edges(&self) -> Vec<OrderEventEdge> {
         self.events
             .iter()
@@ -136,11 +149,13 @@ impl OrderEventConnection {
             .collect()
     }
 
+    /// The page's events.
     async fn nodes(&self) -> Vec<OrderEvent> {
         self.events.iter().cloned().map(OrderEvent).collect()
     }
 
-    /// `endCursor` is what to pass as `after` next time; it stays put on an empty page.
+    /// `endCursor` is what to pass as `after` next time; it is null on an empty page, so
+    /// keep the cursor you had then. `hasNextPage`: more events are already waiting.
     async fn page_info(&self) -> PageInfo {
         PageInfo {
             has_next_page: self.has_next,
@@ -157,13 +172,19 @@ pub struct EventQuery;
 
 #[Object]
 impl EventQuery {
-    /// The change feed of the caller's visible orders, oldest first: what a dashboard replays to stay in sync.
-    /// Pages hold 20 events unless `first` asks for up to 100.
+    /// The change feed of the caller's visible orders, oldest first: what a dashboard replays
+    /// to stay in sync. Pages hold 20 events unless `first` asks for up to 100.
     #[graphql(complexity = "(first.unwrap_or(20).clamp(1, 100) as usize) * child_complexity")]
     async fn order_events(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Events per page: 0 to 100, 20 when not given; more is \
+                          BAD_USER_INPUT.")]
         first: Option<i32>,
+        #[graphql(
+            desc = "The last cursor you processed (`pageInfo.endCursor`); null: from \
+                          the first event."
+        )]
         after: Option<String>,
     ) -> Result<OrderEventConnection> {
         let viewer = ctx.viewer()?;
@@ -232,13 +253,22 @@ const HANDOVER: usize = 16;
 #[derive(Default)]
 pub struct EventSubscription;
 
+/// Live events over WebSocket at `/graphql/ws` (`graphql-transport-ws`); the token goes in
+/// `connection_init` as `{"authorization": "Bearer …"}`.
 #[Subscription(name = "Subscription")]
 impl EventSubscription {
-    /// Events on the caller's visible orders as they happen; one order when orderNumber is given; after a cursor, the missed ones first.
+    /// Events on the caller's visible orders as they happen; one order when `orderNumber` is
+    /// given; after a cursor, the missed ones first, then live ones, without a gap or a
+    /// duplicate. At most 10 subscriptions per connection.
     async fn order_events(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only this order's events (`SO-…`); null: every visible order.")]
         order_number: Option<String>,
+        #[graphql(
+            desc = "Resume after this cursor (from the feed or an earlier event); \
+                          null: live events only."
+        )]
         after: Option<String>,
     ) -> Result<impl Stream<Item = Result<OrderEvent>> + use<>> {
         let viewer = ctx.viewer()?.clone();

@@ -29,20 +29,25 @@ impl Invoice {
     }
 }
 
+/// An invoice for (part of) an order.
 #[Object]
 impl Invoice {
+    /// Global ID, for `node(id:)`.
     pub async fn id(&self) -> ID {
         encode(NodeKind::Invoice, self.0.id)
     }
 
+    /// The distributor's invoice number, as on the invoice document.
     async fn invoice_number(&self) -> &str {
         &self.0.invoice_number
     }
 
+    /// The date on the invoice.
     async fn invoice_date(&self) -> Date {
         self.0.invoice_date.into()
     }
 
+    /// The order it invoices.
     async fn order(&self, ctx: &Context<'_>) -> Result<Order> {
         let order = ctx.loader()?.load_one(OrderById(self.0.order_id)).await?;
         Ok(Order(promised(order, "order", self.0.order_id)?))
@@ -64,6 +69,7 @@ impl Invoice {
         Ok(Money::from_e4(total, &self.0.currency))
     }
 
+    /// The invoiced quantity per order line.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<InvoiceLine>> {
         Ok(self
             .rows(ctx)
@@ -86,14 +92,17 @@ pub struct InvoiceLine {
     currency: String,
 }
 
+/// The invoiced quantity of one order line.
 #[Object]
 impl InvoiceLine {
+    /// The order line invoiced.
     async fn order_line(&self, ctx: &Context<'_>) -> Result<OrderLine> {
         let line =
             OrderLine::load(&*ctx.loader()?, Some(self.order_id), self.row.order_line_id).await?;
         Ok(promised(line, "order line", self.row.order_line_id)?)
     }
 
+    /// Units invoiced on this invoice.
     async fn quantity(&self) -> i32 {
         self.row.quantity
     }

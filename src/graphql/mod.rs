@@ -21,7 +21,7 @@ mod support;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Schema};
+use async_graphql::{Context, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -66,26 +66,33 @@ pub struct ClientAddress(pub Option<std::net::IpAddr>);
 /// Builds the schema with its limits; the same builder serves HTTP, tests and `schema.graphql`.
 pub fn build_schema(services: Arc<Services>) -> PortalSchema {
     let limits = services.limits.clone();
-    Schema::build(
-        query::Query::default(),
-        mutation::Mutation::default(),
-        event::EventSubscription,
-    )
-    .data(services)
-    .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity)
-    .finish()
+    builder()
+        .data(services)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .finish()
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+/// The roots, and the descriptions of the scalars async-graphql brings (theirs speak of Rust).
+fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, event::EventSubscription> {
     Schema::build(
         query::Query::default(),
         mutation::Mutation::default(),
         event::EventSubscription,
     )
-    .finish()
-    .sdl()
+    .override_output_type_description::<chrono::DateTime<chrono::Utc>>(
+        "An instant, RFC 3339: answered in UTC (2026-11-23T12:00:00+00:00), accepted with any \
+         offset. Show it in the reader's time zone.",
+    )
+    .override_output_type_description::<rust_decimal::Decimal>(
+        "An exact decimal number as a string, up to 4 decimals: \"1499.95\". Never a float: \
+         parse it with a decimal type.",
+    )
 }
 
 /// Typed access to request and schema data.

@@ -22,7 +22,11 @@ use sea_orm::DatabaseConnection;
 
 /// An object with a global ID.
 #[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID"))]
+#[graphql(field(
+    name = "id",
+    ty = "ID",
+    desc = "Opaque and stable: keep it to fetch the object again with `node(id:)`."
+))]
 pub enum Node {
     Order(Order),
     OrderLine(OrderLine),

@@ -48,7 +48,9 @@ pub enum OrderStatus {
 /// Ascending or descending.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
 pub enum SortDirection {
+    /// Oldest, lowest or alphabetically first at the top.
     Asc,
+    /// Newest, highest or alphabetically last at the top.
     Desc,
 }
 
@@ -56,30 +58,45 @@ pub enum SortDirection {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
 #[graphql(remote = "crate::store::orders::SortField")]
 pub enum OrderSortField {
+    /// The day the customer placed the order.
     OrderDate,
+    /// The distributor's order number, compared as text (`SO-10` sorts before `SO-9`).
     OrderNumber,
+    /// The last time anything of the order changed (status, ETA, shipment, invoice).
     UpdatedAt,
 }
 
 /// A sort order of the order list; ties are broken by the order's id.
 #[derive(Clone, Copy, Debug, InputObject)]
 pub struct OrderSort {
+    /// What to sort by.
     pub field: OrderSortField,
+    /// Which end comes first.
     pub direction: SortDirection,
 }
 
-/// Narrows an order list; all given fields apply together.
+/// Narrows an order list; all given fields apply together, and a field left out (or null)
+/// does not narrow it.
 #[derive(Clone, Debug, Default, InputObject)]
 pub struct OrderFilter {
+    /// Orders in any of these statuses (an order's status, not its lines'). Customers never
+    /// see `PENDING_APPROVAL` orders, so for them that status matches nothing. Null: every
+    /// status.
     pub status: Option<Vec<OrderStatus>>,
+    /// Orders placed on or after this date (`orderDate`, inclusive).
     pub ordered_from: Option<Date>,
+    /// Orders placed on or before this date (`orderDate`, inclusive).
     pub ordered_to: Option<Date>,
-    /// Orders with an open line whose ETA falls in this range.
+    /// Orders with an open line whose ETA is on or after this date. Lines without an ETA
+    /// never match an ETA bound.
     pub eta_from: Option<Date>,
+    /// Orders with an open line whose ETA is on or before this date (inclusive).
     pub eta_to: Option<Date>,
-    /// Matches order number, customer reference, SKU, serial number or tracking number.
+    /// Matches exactly (surrounding spaces ignored) an order number, customer reference,
+    /// SKU, serial number or tracking number.
     pub search: Option<String>,
-    /// Back office only.
+    /// Back office only: one company's orders (a `Company.id`). A customer giving it gets
+    /// FORBIDDEN.
     pub company_id: Option<ID>,
 }
 
@@ -114,6 +131,7 @@ impl OrderFilter {
 #[derive(Clone, Debug, SimpleObject)]
 #[graphql(serial)]
 pub struct Money {
+    /// The exact amount in `currency`, as a decimal string with up to 4 decimals (`"1499.95"`).
     pub amount: Decimal,
     /// ISO 4217 code.
     pub currency: String,
@@ -143,8 +161,11 @@ impl PlainFields for Money {
 #[derive(Clone, Debug, SimpleObject)]
 #[graphql(serial)]
 pub struct EtaRange {
-    /// Null when no open line has an ETA.
+    /// The earliest ETA (arrival at the distributor's warehouse) of the open lines. Null when
+    /// no open line has an ETA.
     pub earliest: Option<Date>,
+    /// The latest ETA of the open lines; equal to `earliest` when they agree. Null when no
+    /// open line has an ETA.
     pub latest: Option<Date>,
     /// True when at least one open line has no ETA yet (shown as `date = ...`).
     pub pending: bool,
@@ -154,11 +175,13 @@ pub struct EtaRange {
 #[derive(Clone, Debug, SimpleObject)]
 #[graphql(serial)]
 pub struct FulfillmentProgress {
+    /// Units ordered.
     pub ordered: i32,
     /// Units that left the warehouse, plus units delivered electronically.
     pub shipped: i32,
     /// Units on delivered shipments, plus units delivered electronically.
     pub delivered: i32,
+    /// Units on invoices.
     pub invoiced: i32,
 }
 
@@ -204,7 +227,8 @@ pub fn order_state(order: &order::Model) -> status::OrderState {
     }
 }
 
-/// A sales order.
+/// A sales order of one company. Customers see their own company's orders once the back
+/// office has approved them; the back office sees all.
 pub struct Order(pub order::Model);
 
 impl Order {
@@ -237,12 +261,16 @@ impl PlainFields for Order {
     }
 }
 
+/// A sales order of one company: its lines, shipments and invoices, and figures computed from
+/// them. Customers see their own company's orders once the back office has approved them.
 #[Object]
 impl Order {
+    /// Global ID, for `node(id:)`.
     pub async fn id(&self) -> ID {
         encode(NodeKind::Order, self.0.id)
     }
 
+    /// The distributor's order number (`SO-…`), as on its confirmations and invoices.
     async fn order_number(&self) -> &str {
         &self.0.order_number
     }
@@ -252,6 +280,8 @@ impl Order {
         self.0.customer_reference.as_deref()
     }
 
+    /// The day the customer placed the order; the 3 business days before it must be visible
+    /// count from here.
     async fn order_date(&self) -> Date {
         self.0.order_date.into()
     }
@@ -261,6 +291,7 @@ impl Order {
         self.0.requested_delivery_date.map(Date)
     }
 
+    /// The customer that placed it.
     async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
         let company = ctx
             .loader()?
@@ -269,6 +300,7 @@ impl Order {
         Ok(Company(promised(company, "company", self.0.company_id)?))
     }
 
+    /// Where the order stands, computed from its lines' quantities.
     async fn status(&self) -> Result<OrderStatus> {
         Ok(self.status_of()?)
     }
@@ -278,10 +310,13 @@ impl Order {
         self.0.confirmed_at
     }
 
+    /// When the back office cancelled the whole order; null while it is not cancelled.
     async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
         self.0.cancelled_at
     }
 
+    /// When the open lines are expected at the distributor's warehouse: the range of their
+    /// ETAs. Both ends are null once nothing is left open.
     async fn eta(&self, ctx: &Context<'_>) -> Result<Plain<EtaRange>> {
         let deliveries = deliveries(ctx, &self.0).await?;
         let range = eta::eta_range(
@@ -312,6 +347,7 @@ impl Order {
         ))
     }
 
+    /// Quantities summed over the lines that are not cancelled.
     async fn progress(&self, ctx: &Context<'_>) -> Result<Plain<FulfillmentProgress>> {
         let lines = lines_of_order(&*ctx.loader()?, self.0.id).await?;
         let facts: Vec<_> = lines.iter().map(line_facts).collect();
@@ -338,12 +374,14 @@ impl Order {
         Ok(Plain(Money::from_e4(total, &self.0.currency)))
     }
 
+    /// Every line, cancelled ones included, by line number.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<Plain<OrderLine>>> {
         Ok(Plain::all(OrderLine::all_of(
             &deliveries(ctx, &self.0).await?,
         )))
     }
 
+    /// What left the warehouse for this order, by ship date; empty before the first shipment.
     async fn shipments(&self, ctx: &Context<'_>) -> Result<Vec<Plain<Shipment>>> {
         let shipments = ctx
             .loader()?
@@ -356,6 +394,7 @@ impl Order {
             .collect())
     }
 
+    /// The invoices of this order, by invoice date; empty before the first one.
     async fn invoices(&self, ctx: &Context<'_>) -> Result<Vec<Invoice>> {
         let invoices = ctx
             .loader()?
@@ -365,6 +404,7 @@ impl Order {
         Ok(invoices.into_iter().map(Invoice).collect())
     }
 
+    /// The last time anything of the order changed (status, an ETA, a shipment, an invoice).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -373,20 +413,28 @@ impl Order {
 /// Relay page information.
 #[derive(Clone, Debug, SimpleObject)]
 pub struct PageInfo {
+    /// More items follow this page: ask again with `after: endCursor`.
     pub has_next_page: bool,
+    /// Items precede this page: ask again with `before: startCursor` and `last`.
     pub has_previous_page: bool,
+    /// The cursor of the page's first item; null when the page is empty.
     pub start_cursor: Option<String>,
+    /// The cursor of the page's last item; null when the page is empty. Opaque: store it
+    /// as it is.
     pub end_cursor: Option<String>,
 }
 
 /// An order and its position in the list.
 #[derive(SimpleObject)]
 pub struct OrderEdge {
+    /// Opaque position of this order in the list, for `after` or `before`; valid only with
+    /// the same sort field.
     pub cursor: String,
+    /// The order.
     pub node: Plain<Order>,
 }
 
-/// One page of orders.
+/// One page of orders (Relay connection).
 pub struct OrderConnection {
     pub page: store::orders::Page,
     pub sort: store::orders::Sort,
@@ -394,8 +442,10 @@ pub struct OrderConnection {
     pub filter: store::orders::OrderFilter,
 }
 
+/// One page of orders (a Relay connection) and the total the filter selects.
 #[Object]
 impl OrderConnection {
+    /// The page's orders with their cursors.
     async fn edges(&self) -> Vec<OrderEdge> {
         self.page
             .rows
@@ -407,6 +457,7 @@ impl OrderConnection {
             .collect()
     }
 
+    /// The page's orders, when the cursors are not needed.
     async fn nodes(&self) -> Vec<Plain<Order>> {
         self.page
             .rows
@@ -416,6 +467,7 @@ impl OrderConnection {
             .collect()
     }
 
+    /// Whether there is more, and the cursors to get it.
     async fn page_info(&self) -> PageInfo {
         let cursor = |row: &order::Model| Cursor::of(row, self.sort.field).encode();
         PageInfo {
@@ -441,20 +493,24 @@ impl OrderConnection {
 /// How many orders have one status.
 #[derive(Clone, Debug, SimpleObject)]
 pub struct StatusCount {
+    /// The status.
     pub status: OrderStatus,
+    /// Orders in that status.
     pub count: i32,
 }
 
 /// Figures for a dashboard, over the orders the filter selects.
 #[derive(Clone, Debug, SimpleObject)]
 pub struct OrderSummary {
+    /// Orders the filter selects.
     pub order_count: i32,
     /// Every status the caller can see, zeros included, in lifecycle order.
     pub by_status: Vec<StatusCount>,
+    /// Lines of those orders not yet fully shipped and not cancelled.
     pub open_line_count: i32,
     /// Open lines whose ETA the vendor has not given yet.
     pub lines_without_eta: i32,
-    /// Open lines whose ETA lies in the past.
+    /// Open lines whose ETA lies before today (UTC).
     pub overdue_lines: i32,
 }
 

@@ -224,45 +224,58 @@ impl PlainFields for OrderLine {
     }
 }
 
+/// One line of an order: a product, a quantity, its own ETA and status.
 #[Object(serial)]
 impl OrderLine {
+    /// Global ID, for `node(id:)`.
     pub async fn id(&self) -> ID {
         encode(NodeKind::OrderLine, self.row().id)
     }
 
+    /// The order this line belongs to.
     async fn order(&self) -> Order {
         Order(self.of.order.clone())
     }
 
+    /// The line's number within its order (1, 2, …), as on the order confirmation.
     async fn line_number(&self) -> i32 {
         self.row().line_number
     }
 
+    /// What was ordered.
     async fn product(&self) -> Plain<Product> {
         Plain(self.product_of())
     }
 
+    /// Units ordered.
     async fn quantity(&self) -> i32 {
         self.row().quantity
     }
 
+    /// Price of one unit, in the order's currency.
     async fn unit_price(&self) -> Money {
         self.unit_price_of()
     }
 
+    /// Where this line stands, computed from its own quantities like an order's status.
     async fn status(&self) -> OrderStatus {
         self.status_of()
     }
 
+    /// When the back office cancelled this line; null while it is not cancelled. A
+    /// cancelled line counts for nothing in its order's status, progress and total.
     async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
         self.row().cancelled_at
     }
 
+    /// Units ordered, shipped, delivered and invoiced.
     async fn progress(&self) -> FulfillmentProgress {
         self.progress_of()
     }
 
-    /// Expected arrival from the vendor at the warehouse. Null: not yet given by the vendor.
+    /// Expected arrival from the vendor at the distributor's warehouse (a calendar date; the
+    /// vendor's estimate, not a promise). Null: not yet given by the vendor (the portal shows
+    /// `date = ...`).
     async fn eta(&self) -> Option<Date> {
         self.row().eta.map(Date)
     }
@@ -280,17 +293,21 @@ impl OrderLine {
             .collect())
     }
 
-    /// When the customer can expect it: ETA + 2 business days (physical), the ETA (electronic); null when unknown or already delivered.
+    /// When the customer can expect it: the ETA plus 2 business days (Monday to Friday) for
+    /// physical goods, the ETA itself for electronic delivery. Null when the ETA is unknown or
+    /// the line is already delivered.
     async fn expected_delivery_date(&self) -> Option<Date> {
         self.expected_delivery_date_of()
     }
 
-    /// Software held back until the order's hardware has shipped.
+    /// True for software of a vendor that delivers it only after the order's hardware has
+    /// shipped, while that hardware has not: a delivery date of today may then still wait.
     async fn awaiting_hardware(&self) -> bool {
         self.awaiting_hardware_of()
     }
 
-    /// Not yet delivered and either its ETA is unknown or past, or its expectedDeliveryDate falls after the order's requestedDeliveryDate.
+    /// Not yet delivered and either its ETA is unknown or before today (UTC), or its
+    /// `expectedDeliveryDate` falls after the order's `requestedDeliveryDate`.
     async fn at_risk(&self, ctx: &Context<'_>) -> Result<bool> {
         let order = &self.of.order;
         let today = ctx.services()?.clock.today();
@@ -302,6 +319,7 @@ impl OrderLine {
         ))
     }
 
+    /// The shipments' lines that carried units of this line, one per shipment.
     async fn shipment_lines(&self, ctx: &Context<'_>) -> Result<Vec<Plain<ShipmentLine>>> {
         let lines = ctx
             .loader()?
@@ -314,6 +332,8 @@ impl OrderLine {
         )))
     }
 
+    /// The serial number of every shipped unit of this line, over all its shipments, sorted;
+    /// empty for goods without serials.
     async fn serial_numbers(&self, ctx: &Context<'_>) -> Result<Vec<Plain<SerialNumber>>> {
         let serials = ctx
             .loader()?
@@ -326,6 +346,7 @@ impl OrderLine {
             .collect())
     }
 
+    /// Units of this line delivered by e-mail, oldest first; empty for physical goods.
     async fn electronic_deliveries(&self, ctx: &Context<'_>) -> Result<Vec<ElectronicDelivery>> {
         let deliveries = ctx
             .loader()?
@@ -355,6 +376,7 @@ impl PlainFields for EtaChange {
     }
 }
 
+/// One change of a line's ETA: from what, to what, when and why.
 #[Object(serial)]
 impl EtaChange {
     /// Null: the ETA was unknown before.
@@ -367,10 +389,12 @@ impl EtaChange {
         self.0.new_eta.map(Date)
     }
 
+    /// When the distributor recorded the change.
     async fn changed_at(&self) -> DateTime<Utc> {
         self.0.changed_at
     }
 
+    /// Why it moved, as the vendor or back office put it; null when no reason was given.
     async fn reason(&self) -> Option<&str> {
         self.0.reason.as_deref()
     }
@@ -380,8 +404,11 @@ impl EtaChange {
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct ElectronicDelivery {
+    /// When the licence or download was e-mailed.
     pub delivered_at: DateTime<Utc>,
+    /// Who received it.
     pub recipient_email: String,
+    /// Units delivered in that mail.
     pub quantity: i32,
 }
 

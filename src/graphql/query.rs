@@ -80,7 +80,11 @@ pub struct OrderQuery;
 #[Object]
 impl OrderQuery {
     /// Any object by its global ID; null when it does not exist or is not yours to see.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The `id` of any object, as the API gave it.")] id: ID,
+    ) -> Result<Option<Node>> {
         let viewer = ctx.viewer()?;
         Node::fetch(&ctx.services()?.db, &*ctx.loader()?, viewer, &id).await
     }
@@ -92,20 +96,37 @@ impl OrderQuery {
         Ok(User(promised(user, "user", viewer.user_id)?))
     }
 
-    /// Your orders (every company's for the back office), newest first unless sorted otherwise.
-    /// Pages hold 20 orders unless `first` or `last` asks for up to 100.
+    /// Your orders (every company's for the back office), newest order date first unless
+    /// sorted otherwise. Pages hold 20 orders unless `first` or `last` asks for up to 100.
+    /// Customers see only approved orders (never `PENDING_APPROVAL`).
     #[graphql(
         complexity = "(first.or(last).unwrap_or(20).clamp(1, 100) as usize) * child_complexity"
     )]
     async fn orders(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Orders from the start (or from `after`): 0 to 100, 20 when neither \
+                          `first` nor `last` is given; more is BAD_USER_INPUT."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "The orders after this cursor (`pageInfo.endCursor` of the page \
+                          before); cursors are valid only with the same sort field."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Orders from the end (or up to `before`): 0 to 100; not together \
+                          with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "The orders before this cursor (`pageInfo.startCursor` of the page \
+                          after)."
+        )]
         before: Option<String>,
-        filter: Option<OrderFilter>,
-        sort: Option<OrderSort>,
+        #[graphql(desc = "Which orders; null: all you may see.")] filter: Option<OrderFilter>,
+        #[graphql(desc = "Null: newest order date first.")] sort: Option<OrderSort>,
     ) -> Result<OrderConnection> {
         let viewer = ctx.viewer()?;
         let services = ctx.services()?;
@@ -129,7 +150,15 @@ impl OrderQuery {
     }
 
     /// One of your orders by its number; null when there is none you may see.
-    async fn order(&self, ctx: &Context<'_>, order_number: String) -> Result<Option<Order>> {
+    async fn order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The distributor's order number (`SO-…`), exactly; surrounding \
+                          spaces are ignored."
+        )]
+        order_number: String,
+    ) -> Result<Option<Order>> {
         let viewer = ctx.viewer()?;
         let order =
             store::orders::by_number(&ctx.services()?.db, viewer.scope(), order_number.trim())
@@ -137,10 +166,13 @@ impl OrderQuery {
         Ok(order.map(Order))
     }
 
-    /// Where did this serial go?
+    /// Where did this serial go: its order, line and shipment. Null when no shipment of an
+    /// order you may see carried it.
     async fn serial_number(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The serial number exactly as on the device (case matters); \
+                          surrounding spaces are ignored.")]
         serial: String,
     ) -> Result<Option<SerialNumber>> {
         let viewer = ctx.viewer()?;
@@ -152,6 +184,7 @@ impl OrderQuery {
     async fn order_summary(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The same filter as `orders`; null: all orders you may see.")]
         filter: Option<OrderFilter>,
     ) -> Result<OrderSummary> {
         let viewer = ctx.viewer()?;
@@ -176,7 +209,7 @@ impl OrderQuery {
         Ok(orders.into_iter().map(Order).collect())
     }
 
-    /// Back office only.
+    /// Back office only: every customer company, by name.
     async fn companies(&self, ctx: &Context<'_>) -> Result<Vec<Company>> {
         ctx.viewer()?.require(Action::BackOffice)?;
         let companies = store::accounts::companies(&ctx.services()?.db).await?;

@@ -24,7 +24,13 @@ pub struct SessionMutation;
 impl SessionMutation {
     /// Sign in with e-mail and password. A wrong password and an unknown e-mail get the same
     /// answer; repeated failures are slowed down, then refused for a while (RATE_LIMITED).
-    async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> Result<Session> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The sign-in address; case and surrounding spaces do not matter.")]
+        email: String,
+        #[graphql(desc = "The password, exactly as chosen.")] password: String,
+    ) -> Result<Session> {
         ctx.authentication()?.require_public_write()?;
         let services = ctx.services()?;
         let session = sessions(services)
@@ -41,7 +47,12 @@ impl SessionMutation {
 
     /// Trade the refresh token for a new session; the old refresh token stops working, and
     /// presenting it again ends the session.
-    async fn refresh_session(&self, ctx: &Context<'_>, refresh_token: String) -> Result<Session> {
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The `refreshToken` (`cpr_…`) of the latest session you were given.")]
+        refresh_token: String,
+    ) -> Result<Session> {
         ctx.authentication()?.require_public_write()?;
         let services = ctx.services()?;
         let session = sessions(services)
@@ -52,7 +63,11 @@ impl SessionMutation {
 
     /// End the session of this refresh token: its access tokens stop working too. False when
     /// the token is unknown.
-    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session's latest `refreshToken`.")] refresh_token: String,
+    ) -> Result<bool> {
         ctx.authentication()?.require_public_write()?;
         let services = ctx.services()?;
         Ok(sessions(services)
@@ -64,7 +79,13 @@ impl SessionMutation {
     async fn activate_account(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The `token` parameter of the mailed link (`cpa_…`): single use, \
+                          valid 7 days."
+        )]
         token: String,
+        #[graphql(desc = "10 to 256 characters, not the e-mail address; BAD_USER_INPUT \
+                          otherwise.")]
         new_password: String,
     ) -> Result<Session> {
         ctx.authentication()?.require_public_write()?;
@@ -79,8 +100,8 @@ impl SessionMutation {
     async fn change_password(
         &self,
         ctx: &Context<'_>,
-        current_password: String,
-        new_password: String,
+        #[graphql(desc = "The password you signed in with.")] current_password: String,
+        #[graphql(desc = "10 to 256 characters, not the e-mail address.")] new_password: String,
     ) -> Result<bool> {
         let viewer = ctx.viewer()?;
         viewer.require_write(Action::OwnAccount)?;

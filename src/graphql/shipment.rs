@@ -37,16 +37,21 @@ impl PlainFields for Shipment {
     }
 }
 
+/// A shipment that left the distributor's warehouse for the customer, with a carrier and
+/// tracking.
 #[Object(serial)]
 impl Shipment {
+    /// Global ID, for `node(id:)`.
     pub async fn id(&self) -> ID {
         encode(NodeKind::Shipment, self.0.id)
     }
 
+    /// The distributor's shipment (delivery note) number.
     async fn shipment_number(&self) -> &str {
         &self.0.shipment_number
     }
 
+    /// The order it ships (part of).
     async fn order(&self, ctx: &Context<'_>) -> Result<Order> {
         let order = ctx.loader()?.load_one(OrderById(self.0.order_id)).await?;
         Ok(Order(promised(order, "order", self.0.order_id)?))
@@ -57,14 +62,18 @@ impl Shipment {
         self.0.ship_date.into()
     }
 
+    /// Who carries it (e.g. `DHL`, `PostNL`); null when not reported.
     async fn carrier(&self) -> Option<&str> {
         self.0.carrier.as_deref()
     }
 
+    /// The carrier's tracking number; null when not reported. Searchable with
+    /// `OrderFilter.search`.
     async fn tracking_number(&self) -> Option<&str> {
         self.0.tracking_number.as_deref()
     }
 
+    /// A link to the carrier's tracking page; null when not reported.
     async fn tracking_url(&self) -> Option<&str> {
         self.0.tracking_url.as_deref()
     }
@@ -74,6 +83,7 @@ impl Shipment {
         self.0.delivered_at
     }
 
+    /// How many units of which order lines it carries.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<Plain<ShipmentLine>>> {
         let lines = ctx
             .loader()?
@@ -132,20 +142,25 @@ impl PlainFields for ShipmentLine {
     }
 }
 
+/// The quantity of one order line on one shipment, with the units' serial numbers.
 #[Object(serial)]
 impl ShipmentLine {
+    /// The shipment.
     async fn shipment(&self, ctx: &Context<'_>) -> Result<Shipment> {
         shipment_of(ctx, &self.row).await
     }
 
+    /// The order line whose units it carries.
     async fn order_line(&self, ctx: &Context<'_>) -> Result<Plain<OrderLine>> {
         Ok(Plain(order_line_of(ctx, &self.row, self.order_id).await?))
     }
 
+    /// Units of the order line on this shipment.
     async fn quantity(&self) -> i32 {
         self.row.quantity
     }
 
+    /// The serial number of each unit, sorted; empty for goods without serials.
     async fn serial_numbers(&self, ctx: &Context<'_>) -> Result<Vec<Plain<SerialNumber>>> {
         let serials = ctx
             .loader()?
@@ -195,22 +210,27 @@ impl PlainFields for SerialNumber {
     }
 }
 
+/// The serial number of one shipped unit, and where it went.
 #[Object(serial)]
 impl SerialNumber {
+    /// The serial number as the vendor printed it on the unit.
     async fn serial(&self) -> &str {
         &self.serial.serial
     }
 
+    /// What the unit is.
     async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
         Ok(order_line_of(ctx, &self.line, self.order_id)
             .await?
             .product_of())
     }
 
+    /// The order line it was sold on.
     async fn order_line(&self, ctx: &Context<'_>) -> Result<OrderLine> {
         order_line_of(ctx, &self.line, self.order_id).await
     }
 
+    /// The shipment that carried it.
     async fn shipment(&self, ctx: &Context<'_>) -> Result<Shipment> {
         shipment_of(ctx, &self.line).await
     }

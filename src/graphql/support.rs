@@ -23,16 +23,20 @@ const SUPPORT_REQUESTS_SHOWN: u64 = 200;
 /// A customer's request for guidance.
 pub struct SupportRequest(pub support_request::Model);
 
+/// A customer's request for guidance; the back office contacts them to plan an appointment.
 #[Object]
 impl SupportRequest {
+    /// Global ID, for `node(id:)`.
     pub async fn id(&self) -> ID {
         encode(NodeKind::SupportRequest, self.0.id)
     }
 
+    /// What it is about, in the customer's words.
     async fn subject(&self) -> &str {
         &self.0.subject
     }
 
+    /// The question, in the customer's words.
     async fn message(&self) -> &str {
         &self.0.message
     }
@@ -42,15 +46,18 @@ impl SupportRequest {
         self.0.preferred_times.as_deref()
     }
 
+    /// When it was asked.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// Who asked: contact them.
     async fn requested_by(&self, ctx: &Context<'_>) -> Result<User> {
         let user = ctx.loader()?.load_one(UserById(self.0.user_id)).await?;
         Ok(User(promised(user, "user", self.0.user_id)?))
     }
 
+    /// Their company.
     async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
         let company = ctx
             .loader()?
@@ -89,8 +96,13 @@ impl SupportMutation {
     async fn request_support(
         &self,
         ctx: &Context<'_>,
-        subject: String,
+        #[graphql(desc = "What it is about: one line, 1 to 200 characters.")] subject: String,
+        #[graphql(desc = "The question: 1 to 10,000 characters, several lines allowed.")]
         message: String,
+        #[graphql(
+            desc = "When you would like to be contacted, in your words (one line, at \
+                          most 500 characters); null: any time."
+        )]
         preferred_times: Option<String>,
     ) -> Result<SupportRequest> {
         let viewer = ctx.viewer()?;
