@@ -14,6 +14,7 @@ use crate::{
     domain::{
         business_days::add_business_days,
         eta::{DeliveryMethod, ProductKind},
+        language::Language,
     },
     store::{
         Scope,
@@ -301,6 +302,7 @@ async fn create_user(
         role,
         company_id: company.map(|(id, _)| id),
         password_hash: Some(hash),
+        language: Language::default(),
     };
     accounts::upsert_user(db, new, since)
         .await

@@ -25,7 +25,10 @@ use sea_orm::{
 
 use crate::{
     auth::{Role, password::hash_password},
-    domain::status::{LineFacts, OrderState, Progress, order_status},
+    domain::{
+        language::Language,
+        status::{LineFacts, OrderState, Progress, order_status},
+    },
     error::{AppError, AppResult},
     store::{accounts::STATUS_ACTIVE, bulk, events::EventKind},
 };
@@ -183,6 +186,7 @@ async fn load_customers(db: &DatabaseConnection, sizes: Sizes) -> AppResult<Load
                 token_version: Set(0),
                 created_at: Set(created_at),
                 mail_on_change: Set(None),
+                language: Set(Language::default().as_str().to_owned()),
             });
         }
     }

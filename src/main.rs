@@ -12,7 +12,9 @@ use customer_portal::{
     },
     clock::Clock,
     config::Config,
-    demo, generate, import,
+    demo,
+    domain::language::Language,
+    generate, import,
     store::{self, accounts},
 };
 use tracing_subscriber::EnvFilter;
@@ -129,6 +131,7 @@ async fn create_staff(
             role: Role::BackOffice,
             company_id: None,
             password_hash: Some(hash),
+            language: Language::default(),
         },
         Clock::System.now(),
     )

@@ -7,6 +7,7 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::{
     auth::Viewer,
+    domain::language::Language,
     error::{AppError, AppResult},
     mail::letters::{self, SupportLetter},
     store::{
@@ -39,7 +40,8 @@ fn text(field: &str, value: &str, max_chars: usize, single_line: bool) -> AppRes
     Ok(value.to_owned())
 }
 
-/// Stores the request and queues its mail to `support_email` in one transaction.
+/// Stores the request and queues its mail to `support_email`, and a confirmation to the
+/// person who asked in their language, in one transaction.
 pub async fn request(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -87,6 +89,14 @@ pub async fn request(
         preferred_times: preferred_times.as_deref(),
     });
     outbox::enqueue(&txn, letter, now).await?;
+    let confirmation = letters::support_confirmation(
+        Language::of_code(&user.language),
+        &user.email,
+        user.name.as_deref(),
+        &subject,
+        preferred_times.as_deref(),
+    );
+    outbox::enqueue(&txn, confirmation, now).await?;
     txn.commit().await?;
     Ok(stored)
 }

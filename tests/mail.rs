@@ -123,7 +123,7 @@ async fn a_support_request_is_stored_and_mailed_to_the_back_office() {
         }])
     );
     let mail = app.mail().await;
-    assert_eq!(mail.len(), 1);
+    assert_eq!(mail.len(), 2, "the back office's copy and the confirmation");
     assert!(
         mail[0].contains("To: orderportal@portal.distributor.example"),
         "{}",
@@ -135,6 +135,17 @@ async fn a_support_request_is_stored_and_mailed_to_the_back_office() {
         mail[0]
     );
     assert!(mail[0].contains("Tue/Thu mornings"));
+    assert!(mail[1].contains("To: piet@alpha.example"), "{}", mail[1]);
+    assert!(
+        mail[1].contains("Subject: Uw verzoek om ondersteuning: Firewall setup"),
+        "{}",
+        mail[1]
+    );
+    assert!(
+        mail[1].contains("Wij hebben uw verzoek om ondersteuning ontvangen: \"Firewall setup\"."),
+        "{}",
+        mail[1]
+    );
 
     let node = app
         .data(
@@ -164,6 +175,142 @@ async fn a_support_request_with_a_two_line_subject_is_refused_and_nothing_is_sen
 const SET_MAIL: &str =
     "mutation($on: Boolean!) { setMailOnChange(enabled: $on) { email mailOnChange } }";
 
+const SET_LANGUAGE: &str =
+    "mutation($language: Language!) { setLanguage(language: $language) { email language } }";
+
+/// The one message sent to `to`.
+fn letter_to<'a>(mail: &'a [String], to: &str) -> &'a str {
+    let mut found = mail.iter().filter(|m| m.contains(&format!("To: {to}")));
+    let letter = found.next().unwrap_or_else(|| panic!("no mail to {to}"));
+    assert!(found.next().is_none(), "more than one mail to {to}");
+    letter
+}
+
+#[tokio::test]
+async fn activation_links_are_mailed_in_the_language_the_invitation_names() {
+    let app = TestApp::new().await;
+    let staff = staff(&app).await;
+    let create = "mutation($language: Language) {
+      createCustomer(companyName: \"Gamma IT BV\", customerNumber: \"C-3\",
+                     adminEmail: \"anna@gamma.example\", adminName: \"Anna\",
+                     adminLanguage: $language) { user { language } } }";
+    let created = app.data(&staff, create, json!({})).await;
+    assert_eq!(
+        created["createCustomer"]["user"]["language"], "NL",
+        "Dutch unless asked"
+    );
+    let english = create.replace("C-3", "C-4").replace("anna@", "john@");
+    let created = app.data(&staff, &english, json!({"language": "EN"})).await;
+    assert_eq!(created["createCustomer"]["user"]["language"], "EN");
+
+    let mail = app.mail().await;
+    let anna = letter_to(&mail, "anna@gamma.example");
+    assert!(
+        anna.contains("Subject: Uw toegang tot de Customer Portal"),
+        "{anna}"
+    );
+    assert!(anna.contains("Beste Anna,"), "{anna}");
+    assert!(
+        anna.contains("Open deze link om uw eigen wachtwoord te kiezen en in te loggen:"),
+        "{anna}"
+    );
+    let john = letter_to(&mail, "john@gamma.example");
+    assert!(
+        john.contains("Subject: Your access to the Customer Portal"),
+        "{john}"
+    );
+    assert!(john.contains("Hello Anna,"), "{john}");
+    assert!(
+        john.contains("To choose your password and sign in, open this link:"),
+        "{john}"
+    );
+}
+
+#[tokio::test]
+async fn invited_colleagues_get_the_inviters_language_unless_another_is_named() {
+    let app = TestApp::new().await;
+    let company = app.company("Alpha Systems BV", "C-1").await;
+    let admin = app
+        .user("admin@alpha.example", Role::CustomerAdmin, Some(company))
+        .await;
+    let invite = "mutation($email: String!, $language: Language) {
+      inviteUser(email: $email, role: CUSTOMER_USER, language: $language) { user { language } } }";
+    let dutch = app
+        .data(&admin, invite, json!({"email": "kees@alpha.example"}))
+        .await;
+    assert_eq!(dutch["inviteUser"]["user"]["language"], "NL");
+    let english = app
+        .data(
+            &admin,
+            invite,
+            json!({"email": "jane@alpha.example", "language": "EN"}),
+        )
+        .await;
+    assert_eq!(english["inviteUser"]["user"]["language"], "EN");
+    app.data(&admin, SET_LANGUAGE, json!({"language": "EN"}))
+        .await;
+    let follows = app
+        .data(&admin, invite, json!({"email": "sam@alpha.example"}))
+        .await;
+    assert_eq!(
+        follows["inviteUser"]["user"]["language"], "EN",
+        "the inviter's, now English"
+    );
+
+    let mail = app.mail().await;
+    let kees = letter_to(&mail, "kees@alpha.example");
+    assert!(
+        kees.contains(
+            "Er is een account op de Customer Portal voor u aangemaakt (Alpha Systems BV)."
+        ),
+        "{kees}"
+    );
+    assert!(
+        kees.contains("De link werkt eenmaal en verloopt op 2026-11-30 12:00 UTC."),
+        "{kees}"
+    );
+    for to in ["jane@alpha.example", "sam@alpha.example"] {
+        let letter = letter_to(&mail, to);
+        assert!(
+            letter.contains(
+                "An account on the Customer Portal has been made for you (Alpha Systems BV)."
+            ),
+            "{letter}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_support_confirmation_follows_the_language_the_user_chose() {
+    let app = TestApp::new().await;
+    let company = app.company("Alpha Systems BV", "C-1").await;
+    let user = app
+        .user("piet@alpha.example", Role::CustomerUser, Some(company))
+        .await;
+    let me = app.data(&user, "{ me { language } }", json!({})).await;
+    assert_eq!(me["me"]["language"], "NL", "existing users read Dutch");
+    let chosen = app
+        .data(&user, SET_LANGUAGE, json!({"language": "EN"}))
+        .await;
+    assert_eq!(
+        chosen["setLanguage"],
+        json!({"email": "piet@alpha.example", "language": "EN"})
+    );
+    let ask = "mutation { requestSupport(subject: \"Firewall setup\", message: \"HA?\") { id } }";
+    app.data(&user, ask, json!({})).await;
+
+    let mail = app.mail().await;
+    let confirmation = letter_to(&mail, "piet@alpha.example");
+    assert!(
+        confirmation.contains("Subject: Your support request: Firewall setup"),
+        "{confirmation}"
+    );
+    assert!(
+        confirmation.contains("The back office will contact you to plan an appointment."),
+        "{confirmation}"
+    );
+}
+
 #[tokio::test]
 async fn a_later_eta_or_a_shipment_is_mailed_at_most_hourly_per_order_to_those_who_want_it() {
     let world = common::World::new().await;
@@ -179,6 +326,10 @@ async fn a_later_eta_or_a_shipment_is_mailed_at_most_hourly_per_order_to_those_w
         on["setMailOnChange"],
         json!({"email": "watcher@alpha.example", "mailOnChange": true})
     );
+    let english = app
+        .data(&watcher, SET_LANGUAGE, json!({"language": "EN"}))
+        .await;
+    assert_eq!(english["setLanguage"]["language"], "EN");
     app.order(
         "SO-1",
         "C-1",
@@ -212,18 +363,32 @@ async fn a_later_eta_or_a_shipment_is_mailed_at_most_hourly_per_order_to_those_w
             .iter()
             .any(|m| m.contains("To: watcher@alpha.example"))
     );
+    let (dutch, english) = (&digests[0], &digests[1]);
+    assert!(dutch.contains("To: admin@alpha.example"), "{dutch}");
     assert!(
-        digests[0].contains("Subject: Order SO-1 changed"),
-        "{}",
-        digests[0]
+        dutch.contains("Subject: Bestelling SO-1 gewijzigd"),
+        "{dutch}"
     );
     assert!(
-        digests[0]
-            .contains("Line 1 (HW-1): ETA moved from 2026-11-27 to 2026-11-30 (vendor delay)"),
-        "{}",
-        digests[0]
+        dutch.contains("Bestelling SO-1 (uw referentie PO-SO-1) is gewijzigd (status: Bevestigd):"),
+        "{dutch}"
     );
-    assert!(digests[0].contains("https://portal.distributor.example/orders/SO-1"));
+    assert!(
+        dutch.contains(
+            "Regel 1 (HW-1): ETA verschoven van 2026-11-27 naar 2026-11-30 (vendor delay)"
+        ),
+        "{dutch}"
+    );
+    assert!(english.contains("Subject: Order SO-1 changed"), "{english}");
+    assert!(
+        english.contains("Order SO-1 (your reference PO-SO-1) has changed (status: Confirmed):"),
+        "{english}"
+    );
+    assert!(
+        english.contains("Line 1 (HW-1): ETA moved from 2026-11-27 to 2026-11-30 (vendor delay)"),
+        "{english}"
+    );
+    assert!(dutch.contains("https://portal.distributor.example/orders/SO-1"));
 
     // Within the hour: kept for the next digest; an earlier ETA is not worth a mail.
     app.ship("SH-1", "SO-1", &[(1, 2, &["S1", "S2"])]).await;
@@ -232,12 +397,26 @@ async fn a_later_eta_or_a_shipment_is_mailed_at_most_hourly_per_order_to_those_w
     app.clock.advance(chrono::Duration::minutes(61));
     let mail = app.mail().await;
     assert_eq!(mail.len(), invitations + 4);
-    let second = &mail[invitations + 2];
+    let (second_dutch, second_english) = (&mail[invitations + 2], &mail[invitations + 3]);
     assert!(
-        second.contains("Line 1 (HW-1): 2 of 2 shipped; SH-1 on 2026-11-20 with DHL, TRK-SH-1"),
-        "{second}"
+        second_dutch.contains("(status: Gedeeltelijk Vervuld)"),
+        "{second_dutch}"
     );
-    assert!(!second.contains("earlier"), "{second}");
+    assert!(
+        second_dutch
+            .contains("Regel 1 (HW-1): 2 van 2 verzonden; SH-1 op 2026-11-20 met DHL, TRK-SH-1"),
+        "{second_dutch}"
+    );
+    assert!(
+        second_english.contains("(status: Partially fulfilled)"),
+        "{second_english}"
+    );
+    assert!(
+        second_english
+            .contains("Line 1 (HW-1): 2 of 2 shipped; SH-1 on 2026-11-20 with DHL, TRK-SH-1"),
+        "{second_english}"
+    );
+    assert!(!second_english.contains("earlier"), "{second_english}");
     assert_eq!(
         app.mail().await.len(),
         invitations + 4,

@@ -57,6 +57,10 @@ const OPERATIONS: &[(Who, &str)] = &[
         r#"mutation { changePassword(currentPassword: "not the password", newPassword: "long enough password") }"#,
     ),
     (
+        Who::People,
+        r#"mutation { setLanguage(language: EN) { language } }"#,
+    ),
+    (
         Who::Admins,
         r#"mutation { inviteUser(email: "new@alpha.example", role: CUSTOMER_USER) { activationUrl } }"#,
     ),

@@ -23,6 +23,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Mailed about later ETAs and shipments; null follows the role (administrators yes).
     pub mail_on_change: Option<bool>,
+    /// `nl` or `en`: the language of every letter to this user.
+    pub language: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

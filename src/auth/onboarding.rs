@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use super::{Role, Viewer, token::new_opaque_secret};
 use crate::{
     config::{Limits, is_plausible_email},
+    domain::language::Language,
     error::{AppError, AppResult},
     mail::letters,
     store::{
@@ -26,6 +27,15 @@ pub struct Invitation {
     pub user: user::Model,
     pub activation_url: String,
     pub expires_at: DateTime<Utc>,
+}
+
+/// Who an administrator invites.
+pub struct Invitee<'a> {
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub role: Role,
+    /// `None`: the inviter's language.
+    pub language: Option<Language>,
 }
 
 /// What onboarding needs from the running service.
@@ -88,6 +98,7 @@ impl Onboarding<'_> {
         accounts::replace_activation(db, user.id, &token.hash, now, expires_at).await?;
         let activation_url = format!("{}/activate?token={}", self.public_url, token.secret);
         let letter = letters::invitation(
+            Language::of_code(&user.language),
             &user.email,
             user.name.as_deref(),
             company,
@@ -110,6 +121,7 @@ impl Onboarding<'_> {
         customer_number: &str,
         admin_email: &str,
         admin_name: Option<&str>,
+        admin_language: Language,
         now: DateTime<Utc>,
     ) -> AppResult<Invitation> {
         let company_name = required("companyName", company_name, 200)?;
@@ -146,6 +158,7 @@ impl Onboarding<'_> {
                     role: Role::CustomerAdmin,
                     company_id: Some(company.id),
                     password_hash: None,
+                    language: admin_language,
                 };
                 accounts::upsert_user(&txn, new, now).await?
             }
@@ -156,15 +169,20 @@ impl Onboarding<'_> {
     }
 
     /// Invites a colleague into the viewer's company (or, for the back office, a colleague of
-    /// the distributor). Sent again for someone still invited, it sends a fresh link.
+    /// the distributor). Sent again for someone still invited, it sends a fresh link. Without
+    /// a `language`, the colleague gets the inviter's.
     pub async fn invite_user(
         &self,
         viewer: &Viewer,
-        email_address: &str,
-        name: Option<&str>,
-        role: Role,
+        invitee: Invitee<'_>,
         now: DateTime<Utc>,
     ) -> AppResult<Invitation> {
+        let Invitee {
+            email: email_address,
+            name,
+            role,
+            language,
+        } = invitee;
         let company_id = match (viewer.role, role) {
             (Role::BackOffice, Role::BackOffice) => None,
             (Role::BackOffice, _) => {
@@ -183,6 +201,14 @@ impl Onboarding<'_> {
         let email_address = email("email", email_address)?;
         let name = optional_name(name)?;
         let txn = self.db.begin().await?;
+        let language = match language {
+            Some(language) => language,
+            None => accounts::user_by_id(&txn, viewer.user_id)
+                .await?
+                .map_or_else(Language::default, |inviter| {
+                    Language::of_code(&inviter.language)
+                }),
+        };
         let user = match accounts::user_by_email(&txn, &email_address).await? {
             Some(existing)
                 if existing.status == STATUS_INVITED && existing.company_id == company_id =>
@@ -193,6 +219,7 @@ impl Onboarding<'_> {
                     role,
                     company_id,
                     password_hash: None,
+                    language,
                 };
                 accounts::upsert_user(&txn, new, now).await?
             }
@@ -208,6 +235,7 @@ impl Onboarding<'_> {
                     role,
                     company_id,
                     password_hash: None,
+                    language,
                 };
                 accounts::upsert_user(&txn, new, now).await?
             }

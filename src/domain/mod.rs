@@ -5,5 +5,7 @@
 pub mod business_days;
 /// Delivery dates, ETA ranges and the per-line delivery warnings (awaiting hardware, at risk).
 pub mod eta;
+/// The languages of mail, and the status names customers know in each.
+pub mod language;
 /// Order and order-line status derived from quantities, plus the progress figures behind it.
 pub mod status;

@@ -11,7 +11,7 @@ use super::{
 use crate::{
     auth::{
         Action,
-        onboarding::{self, Onboarding},
+        onboarding::{self, Invitee, Onboarding},
         session::IssuedSession,
     },
     error::AppError,
@@ -30,6 +30,17 @@ pub enum Role {
     CustomerUser,
     /// The distributor's order desk: sees every company and writes what the ERP reports.
     BackOffice,
+}
+
+/// The language of a user's mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::domain::language::Language")]
+pub enum Language {
+    /// Dutch (`nl`), with the portal's Dutch status names (Bevestigd, Gedeeltelijk Vervuld,
+    /// Vervuld).
+    Nl,
+    /// English (`en`).
+    En,
 }
 
 /// Where a user stands.
@@ -102,6 +113,12 @@ impl User {
     async fn role(&self) -> Result<Role> {
         let role: crate::auth::Role = self.0.role.parse().map_err(AppError::Internal)?;
         Ok(role.into())
+    }
+
+    /// The language every mail to them is written in: invitations, support confirmations and
+    /// change mail. They change it with `setLanguage`.
+    async fn language(&self) -> Language {
+        crate::domain::language::Language::of_code(&self.0.language).into()
     }
 
     /// Whether they can sign in.
@@ -192,6 +209,12 @@ impl Invitation {
     }
 }
 
+/// The caller's account as stored after a change of their own.
+async fn own_account(db: &sea_orm::DatabaseConnection, user_id: i64) -> Result<User> {
+    let user = accounts::user_by_id(db, user_id).await?;
+    Ok(User(super::promised(user, "user", user_id)?))
+}
+
 fn onboarding(services: &Services) -> Onboarding<'_> {
     Onboarding {
         db: &services.db,
@@ -215,18 +238,23 @@ impl AccountMutation {
         email: String,
         #[graphql(desc = "The name to address them by; null: none.")] name: Option<String>,
         #[graphql(desc = "CUSTOMER_USER or CUSTOMER_ADMIN.")] role: Role,
+        #[graphql(
+            desc = "The language of their mail, starting with the invitation; null: \
+                          yours."
+        )]
+        language: Option<Language>,
     ) -> Result<Invitation> {
         let viewer = ctx.viewer()?;
         viewer.require_write(Action::ManageUsers)?;
         let services = ctx.services()?;
+        let invitee = Invitee {
+            email: &email,
+            name: name.as_deref(),
+            role: role.into(),
+            language: language.map(Into::into),
+        };
         let invitation = onboarding(services)
-            .invite_user(
-                viewer,
-                &email,
-                name.as_deref(),
-                role.into(),
-                services.clock.now(),
-            )
+            .invite_user(viewer, invitee, services.clock.now())
             .await?;
         services.mailer.wake();
         Ok(Invitation(invitation))
@@ -259,8 +287,20 @@ impl AccountMutation {
         viewer.require_write(Action::OwnAccount)?;
         let db = &ctx.services()?.db;
         accounts::set_mail_on_change(db, viewer.user_id, enabled).await?;
-        let user = accounts::user_by_id(db, viewer.user_id).await?;
-        Ok(User(super::promised(user, "user", viewer.user_id)?))
+        own_account(db, viewer.user_id).await
+    }
+
+    /// Your own choice of the language of your mail, from the next letter on.
+    async fn set_language(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "NL or EN.")] language: Language,
+    ) -> Result<User> {
+        let viewer = ctx.viewer()?;
+        viewer.require_write(Action::OwnAccount)?;
+        let db = &ctx.services()?.db;
+        accounts::set_language(db, viewer.user_id, language.into()).await?;
+        own_account(db, viewer.user_id).await
     }
 
     /// Back office: the company and its administrator, who gets the activation link by mail.
@@ -273,6 +313,9 @@ impl AccountMutation {
         #[graphql(desc = "The administrator's address, where the activation link goes.")]
         admin_email: String,
         #[graphql(desc = "The administrator's name; null: none.")] admin_name: Option<String>,
+        #[graphql(desc = "The language of the administrator's mail, starting with the \
+                          activation link; null: NL.")]
+        admin_language: Option<Language>,
     ) -> Result<Invitation> {
         ctx.viewer()?.require_write(Action::BackOffice)?;
         let services = ctx.services()?;
@@ -282,6 +325,7 @@ impl AccountMutation {
                 &customer_number,
                 &admin_email,
                 admin_name.as_deref(),
+                admin_language.map(Into::into).unwrap_or_default(),
                 services.clock.now(),
             )
             .await?;

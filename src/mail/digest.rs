@@ -18,7 +18,8 @@ use sea_orm::{
 
 use crate::{
     auth::Role,
-    error::AppResult,
+    domain::{language::Language, status::Status},
+    error::{AppError, AppResult},
     mail::letters,
     store::{accounts::STATUS_ACTIVE, events::EventKind, outbox},
 };
@@ -55,17 +56,30 @@ pub async fn queue_due(
             .map(|event| event.id)
             .max()
             .unwrap_or_default();
-        let items: Vec<String> = events
-            .iter()
-            .filter_map(|event| facts.describe(event))
-            .collect();
+        let items = |language: Language| -> Vec<String> {
+            events
+                .iter()
+                .filter_map(|event| facts.describe(event, language))
+                .collect()
+        };
         let txn = db.begin().await?;
-        if items.is_empty() {
+        if items(Language::default()).is_empty() {
             advance(&txn, order_id, through).await?;
         } else if claim(&txn, order_id, through, now).await? {
             let link = format!("{public_url}/orders/{}", order.order_number);
+            let status: Status = order.status.parse().map_err(|error| {
+                AppError::Internal(anyhow::anyhow!("order {}: {error}", order.order_number))
+            })?;
             for recipient in facts.recipients(order.company_id) {
-                let letter = letters::change_digest(&recipient.email, order, &items, &link);
+                let language = Language::of_code(&recipient.language);
+                let letter = letters::change_digest(
+                    language,
+                    &recipient.email,
+                    order,
+                    status,
+                    &items(language),
+                    &link,
+                );
                 outbox::enqueue(&txn, letter, now).await?;
             }
             queued += 1;
@@ -209,6 +223,51 @@ async fn advance(db: &impl ConnectionTrait, order_id: i64, through: i64) -> AppR
     Ok(())
 }
 
+/// The words of a digest's lines.
+struct Words {
+    line: &'static str,
+    unknown: &'static str,
+    eta_moved_from: &'static str,
+    to: &'static str,
+    of: &'static str,
+    shipped: &'static str,
+    on: &'static str,
+    with: &'static str,
+    no_carrier: &'static str,
+    no_tracking: &'static str,
+}
+
+impl Words {
+    fn of(language: Language) -> Self {
+        match language {
+            Language::Nl => Self {
+                line: "Regel",
+                unknown: "onbekend",
+                eta_moved_from: "ETA verschoven van",
+                to: "naar",
+                of: "van",
+                shipped: "verzonden",
+                on: "op",
+                with: "met",
+                no_carrier: "vervoerder onbekend",
+                no_tracking: "geen trackingnummer",
+            },
+            Language::En => Self {
+                line: "Line",
+                unknown: "unknown",
+                eta_moved_from: "ETA moved from",
+                to: "to",
+                of: "of",
+                shipped: "shipped",
+                on: "on",
+                with: "with",
+                no_carrier: "carrier unknown",
+                no_tracking: "no tracking number",
+            },
+        }
+    }
+}
+
 /// What the digests of one round describe, read in one statement per kind of row.
 struct Facts {
     orders: HashMap<i64, order::Model>,
@@ -289,12 +348,15 @@ impl Facts {
         })
     }
 
-    /// One line of the digest, or `None` when the event is not worth a mail (an earlier ETA).
-    fn describe(&self, event: &order_event::Model) -> Option<String> {
+    /// One line of the digest in `language`, or `None` when the event is not worth a mail (an
+    /// earlier ETA).
+    fn describe(&self, event: &order_event::Model, language: Language) -> Option<String> {
+        let words = Words::of(language);
         let line_id = event.order_line_id?;
         let (line, product) = self.lines.get(&line_id)?;
         let what = format!(
-            "Line {} ({})",
+            "{} {} ({})",
+            words.line,
             line.line_number,
             product.as_ref().map_or("?", |product| product.sku.as_str())
         );
@@ -308,15 +370,17 @@ impl Facts {
                 };
                 later.then(|| {
                     let shown = |eta: Option<chrono::NaiveDate>| {
-                        eta.map_or("unknown".to_owned(), |eta| eta.to_string())
+                        eta.map_or(words.unknown.to_owned(), |eta| eta.to_string())
                     };
                     let reason = change
                         .reason
                         .as_deref()
                         .map_or(String::new(), |reason| format!(" ({reason})"));
                     format!(
-                        "{what}: ETA moved from {} to {}{reason}",
+                        "{what}: {} {} {} {}{reason}",
+                        words.eta_moved_from,
                         shown(change.previous_eta),
+                        words.to,
                         shown(change.new_eta)
                     )
                 })
@@ -328,21 +392,23 @@ impl Facts {
                     .into_iter()
                     .flatten()
                     .map(|shipment| {
-                        let carrier = shipment.carrier.as_deref().unwrap_or("carrier unknown");
+                        let carrier = shipment.carrier.as_deref().unwrap_or(words.no_carrier);
                         let number = shipment
                             .tracking_number
                             .as_deref()
-                            .unwrap_or("no tracking number");
+                            .unwrap_or(words.no_tracking);
                         format!(
-                            "{} on {} with {carrier}, {number}",
-                            shipment.shipment_number, shipment.ship_date
+                            "{} {} {} {} {carrier}, {number}",
+                            shipment.shipment_number, words.on, shipment.ship_date, words.with
                         )
                     })
                     .collect();
                 Some(format!(
-                    "{what}: {} of {} shipped; {}",
+                    "{what}: {} {} {} {}; {}",
                     line.shipped_quantity,
+                    words.of,
                     line.quantity,
+                    words.shipped,
                     tracking.join("; ")
                 ))
             }

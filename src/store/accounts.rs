@@ -9,7 +9,7 @@ use sea_orm::{
     sea_query::{Expr, OnConflict, Query},
 };
 
-use crate::{auth::Role, error::AppResult};
+use crate::{auth::Role, domain::language::Language, error::AppResult};
 
 /// Stored user statuses.
 pub const STATUS_INVITED: &str = "INVITED";
@@ -54,6 +54,8 @@ pub struct NewUser<'a> {
     pub company_id: Option<i64>,
     /// Argon2 hash; `None` leaves the user INVITED until activation.
     pub password_hash: Option<String>,
+    /// The language of their mail.
+    pub language: Language,
 }
 
 /// Creates the user, or resets an existing one with that e-mail (password, role, status
@@ -78,6 +80,7 @@ pub async fn upsert_user(
         active.password_hash = Set(new.password_hash);
         active.status = Set(status.to_owned());
         active.token_version = Set(token_version);
+        active.language = Set(new.language.as_str().to_owned());
         return Ok(active.update(db).await?);
     }
     Ok(user::ActiveModel {
@@ -89,6 +92,7 @@ pub async fn upsert_user(
         password_hash: Set(new.password_hash),
         token_version: Set(0),
         created_at: Set(now),
+        language: Set(new.language.as_str().to_owned()),
         ..Default::default()
     }
     .insert(db)
@@ -337,6 +341,20 @@ pub async fn company_by_customer_number(
         .filter(company::Column::CustomerNumber.eq(customer_number))
         .one(db)
         .await?)
+}
+
+/// The user's choice of the language of their mail.
+pub async fn set_language(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    language: Language,
+) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::Language, Expr::value(language.as_str()))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// A user's own choice about change mail.

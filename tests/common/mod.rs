@@ -13,7 +13,10 @@ use customer_portal::{
     auth::{Role, password::hash_password},
     clock::Clock,
     config::Config,
-    domain::eta::{DeliveryMethod, ProductKind},
+    domain::{
+        eta::{DeliveryMethod, ProductKind},
+        language::Language,
+    },
     store::{self, accounts, writes},
 };
 use rust_decimal::Decimal;
@@ -266,6 +269,7 @@ impl TestApp {
             role,
             company_id,
             password_hash: Some(hash_password(PASSWORD).unwrap()),
+            language: Language::default(),
         };
         accounts::upsert_user(&self.db, user, now()).await.unwrap();
         self.login(email, PASSWORD).await
