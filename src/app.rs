@@ -35,7 +35,7 @@ use crate::{
     loaders::{BatchWhenIdle, Loaders, StreamLoader},
     mail::{Mailer, Round},
     metrics::Metrics,
-    web::{self, cors::Cors},
+    web::{self, activation::ActivationPage, cors::Cors},
 };
 
 /// Issuer and audience of access tokens: a token of another service is not accepted here.
@@ -48,6 +48,7 @@ pub struct App {
     schema: PortalSchema,
     services: Arc<Services>,
     cors: Cors,
+    activation_page: ActivationPage,
 }
 
 impl App {
@@ -83,7 +84,18 @@ impl App {
             schema: graphql::build_schema(services.clone()),
             services,
             cors: Cors::new(&config.cors_origins),
+            activation_page: ActivationPage::new(&config.home_url),
         }
+    }
+
+    /// What the service's resolvers and pages serve from.
+    pub(crate) fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// The activation page's settings.
+    pub(crate) fn activation_page(&self) -> &ActivationPage {
+        &self.activation_page
     }
 
     /// The largest request body accepted (`Limits::max_body_bytes`).
@@ -196,6 +208,10 @@ impl App {
                     )),
             )
             .route("/graphql/ws", get(graphql_ws))
+            .route(
+                "/activate",
+                get(web::activation::show).post(web::activation::submit),
+            )
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(ready))
             .route("/metrics", get(metrics))

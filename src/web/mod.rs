@@ -1,6 +1,7 @@
 //! The HTTP edge around the GraphQL executor: GraphQL over `GET` and `POST` with its
 //! failures answered as GraphQL errors, CORS, and the activation page.
 
+pub mod activation;
 pub mod cors;
 pub mod graphql;
 
