@@ -9,10 +9,11 @@ use axum::{
     body::Body,
     http::{HeaderMap, Request, StatusCode, header},
 };
-use common::TestApp;
+use common::{TestApp, webdriver::Browser};
 use customer_portal::auth::Role;
 use http_body_util::BodyExt;
 use serde_json::json;
+use std::net::SocketAddr;
 use tower::ServiceExt;
 
 const HOME: &str = "https://portal.reseller.example/welcome";
@@ -57,7 +58,11 @@ fn submit(token: &str, password: &str, language: &str) -> Request<Body> {
 /// An app whose home page is [`HOME`], and the token of a fresh invitation of
 /// `anna@alpha.example` by Alpha's administrator.
 async fn invited() -> (TestApp, String) {
-    let app = TestApp::with_settings(None, &[("PORTAL_HOME_URL", HOME)]).await;
+    invited_with(&[("PORTAL_HOME_URL", HOME)]).await
+}
+
+async fn invited_with(settings: &[(&str, &str)]) -> (TestApp, String) {
+    let app = TestApp::with_settings(None, settings).await;
     let alpha = app.company("Alpha Systems BV", "C-1").await;
     let admin = app
         .user("admin@alpha.example", Role::CustomerAdmin, Some(alpha))
@@ -72,6 +77,18 @@ async fn invited() -> (TestApp, String) {
     let url = data["inviteUser"]["activationUrl"].as_str().unwrap();
     let token = url.split_once("/activate?token=").unwrap().1.to_owned();
     (app, token)
+}
+
+/// Anna is active, and signs in through the API with `password`.
+async fn assert_anna_signs_in(app: &TestApp, password: &str) {
+    let session = app.login("anna@alpha.example", password).await;
+    let data = app
+        .data(&session, "{ me { email status } }", json!({}))
+        .await;
+    assert_eq!(
+        data,
+        json!({"me": {"email": "anna@alpha.example", "status": "ACTIVE"}})
+    );
 }
 
 fn assert_locked_down(page: &Page) {
@@ -165,16 +182,7 @@ async fn a_good_password_activates_and_goes_home_then_the_link_is_used() {
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(page.headers[header::LOCATION], HOME);
 
-    let session = app
-        .login("anna@alpha.example", "a long enough password")
-        .await;
-    let data = app
-        .data(&session, "{ me { email status } }", json!({}))
-        .await;
-    assert_eq!(
-        data,
-        json!({"me": {"email": "anna@alpha.example", "status": "ACTIVE"}})
-    );
+    assert_anna_signs_in(&app, "a long enough password").await;
 
     for request in [
         open(&token, "nl"),
@@ -220,4 +228,62 @@ async fn an_expired_or_unknown_link_says_to_ask_the_administrator() {
             page.html
         );
     }
+}
+
+/// The whole way a new customer goes, in a real browser: the mailed link, the form, the home
+/// page, then signing in through the API. Skipped (with a note) where `chromedriver` is not
+/// installed, unless `TEST_REQUIRE_BROWSER` is set, as CI sets it.
+#[tokio::test]
+async fn a_person_sets_a_password_in_chromium_and_signs_in_with_it() {
+    let service = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let home = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public_url = format!("http://{}", service.local_addr().unwrap());
+    let home_url = format!("http://{}/welcome", home.local_addr().unwrap());
+    let welcome = axum::Router::new().route(
+        "/welcome",
+        axum::routing::get(|| async {
+            axum::response::Html("<!doctype html><title>Portal</title><h1>Welkom</h1>")
+        }),
+    );
+    tokio::spawn(async move { axum::serve(home, welcome).await.unwrap() });
+    let (app, _) =
+        invited_with(&[("PUBLIC_URL", &public_url), ("PORTAL_HOME_URL", &home_url)]).await;
+    let mail = app.mail().await;
+    let prefix = format!("{public_url}/activate?token=");
+    let link: String = mail
+        .iter()
+        .find_map(|letter| letter.find(&prefix).map(|at| &letter[at..]))
+        .expect("an invitation with the activation link")
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !"\"<>".contains(*c))
+        .collect();
+    let service_app = app
+        .app
+        .router()
+        .into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(service, service_app).await.unwrap() });
+
+    let Some(browser) = Browser::start("nl-NL,nl").await else {
+        assert!(
+            std::env::var_os("TEST_REQUIRE_BROWSER").is_none(),
+            "chromedriver is not installed"
+        );
+        eprintln!("skipped: chromedriver is not installed");
+        return;
+    };
+    browser.goto(&link).await;
+    assert_eq!(
+        browser.text(&browser.find("h1").await).await,
+        "Stel uw wachtwoord in"
+    );
+    let password = browser.find("#password").await;
+    browser.type_into(&password, "a long enough password").await;
+    browser
+        .click(&browser.find("button[type=submit]").await)
+        .await;
+    browser.wait_for_url(&home_url).await;
+    assert!(browser.source().await.contains("<h1>Welkom</h1>"));
+    drop(browser);
+
+    assert_anna_signs_in(&app, "a long enough password").await;
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 pub mod smtp;
+pub mod webdriver;
 pub mod ws;
 
 use std::sync::atomic::{AtomicU64, Ordering};
