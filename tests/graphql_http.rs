@@ -235,11 +235,17 @@ async fn errors_quote_only_an_excerpt_of_a_large_document() {
 #[tokio::test]
 async fn a_query_runs_over_get_for_a_client_accepting_json() {
     let world = World::new().await;
-    for accept in [
-        "application/graphql-response+json",
-        "application/json",
-        "application/graphql-response+json, application/json;q=0.9",
-        "*/*",
+    for (accept, media_type) in [
+        (
+            "application/graphql-response+json",
+            "application/graphql-response+json",
+        ),
+        ("application/json", "application/json"),
+        (
+            "application/graphql-response+json, application/json;q=0.9",
+            "application/graphql-response+json",
+        ),
+        ("*/*", "application/graphql-response+json"),
     ] {
         let answer = send(
             &world.app,
@@ -257,6 +263,7 @@ async fn a_query_runs_over_get_for_a_client_accepting_json() {
         )
         .await;
         assert_eq!(answer.status, StatusCode::OK, "{accept}: {}", answer.body);
+        assert_eq!(answer.header("content-type"), Some(media_type), "{accept}");
         assert_eq!(
             answer.json(),
             json!({"data": {"me": {"email": "admin@alpha.example"}, "orders": {"totalCount": 0}}}),

@@ -16,7 +16,7 @@ use axum::{
         rejection::{BytesRejection, FailedToBufferBody},
     },
     http::{
-        HeaderMap, Uri,
+        HeaderMap, HeaderValue, Uri,
         header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE},
     },
     response::{Html, IntoResponse, Response},
@@ -24,6 +24,9 @@ use axum::{
 
 use super::Refusal;
 use crate::{app::App, graphql::OverGet};
+
+/// The media type of GraphQL responses, from the GraphQL-over-HTTP spec.
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
 /// The methods `/graphql` answers.
 const ALLOWED: &str = "GET, POST";
@@ -40,11 +43,10 @@ pub async fn post(
         Err(refusal) => return refusal.into_response(),
     };
     let client = connection.map(|Extension(ConnectInfo(address))| address.ip());
-    GraphQLResponse::from(
-        app.execute_from(client, authorization(&headers), request)
-            .await,
-    )
-    .into_response()
+    let response = app
+        .execute_from(client, authorization(&headers), request)
+        .await;
+    answer(&headers, response)
 }
 
 fn read_post(
@@ -114,7 +116,19 @@ pub async fn get(
         )
         .into_response();
     }
-    GraphQLResponse::from(response).into_response()
+    answer(&headers, response)
+}
+
+/// The response in the media type the client accepts: `application/graphql-response+json`,
+/// unless it asks for `application/json` only (as clients from before the spec do).
+fn answer(headers: &HeaderMap, response: async_graphql::Response) -> Response {
+    let mut answer = GraphQLResponse::from(response).into_response();
+    if accepted(headers, "application/json") && !accepted(headers, GRAPHQL_RESPONSE) {
+        answer
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    answer
 }
 
 /// The parameters of a GraphQL request over `GET`, as the GraphQL-over-HTTP spec names them.
@@ -168,21 +182,20 @@ fn authorization(headers: &HeaderMap) -> Option<&str> {
 /// A browser navigating to the endpoint asks for HTML and not for JSON; a GraphQL client
 /// asks for JSON, or for anything (`*/*`, or no `Accept` at all).
 fn wants_html(headers: &HeaderMap) -> bool {
-    let accept = headers
-        .get(ACCEPT)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    let media_types = accept
-        .split(',')
+    accepted(headers, "text/html")
+        && !accepted(headers, "application/json")
+        && !accepted(headers, GRAPHQL_RESPONSE)
+}
+
+/// Whether `Accept` names `media_type` itself (not by a wildcard).
+fn accepted(headers: &HeaderMap, media_type: &str) -> bool {
+    headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
         .filter_map(|entry| entry.split(';').next())
-        .map(str::trim);
-    let (mut html, mut json) = (false, false);
-    for media in media_types {
-        html |= media.eq_ignore_ascii_case("text/html");
-        json |= media.eq_ignore_ascii_case("application/json")
-            || media.eq_ignore_ascii_case("application/graphql-response+json");
-    }
-    html && !json
+        .any(|media| media.trim().eq_ignore_ascii_case(media_type))
 }
 
 fn graphiql() -> Html<String> {

@@ -66,14 +66,34 @@ impl Refusal {
     }
 }
 
+/// `{"errors": [{"message": …, "extensions": {"code": …}}]}`, in that order, and no `data`:
+/// no document ran.
+#[derive(serde::Serialize)]
+struct Errors {
+    errors: [Error; 1],
+}
+
+#[derive(serde::Serialize)]
+struct Error {
+    message: String,
+    extensions: Extensions,
+}
+
+#[derive(serde::Serialize)]
+struct Extensions {
+    code: &'static str,
+}
+
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "errors": [{
-                "message": excerpt(&self.message),
-                "extensions": {"code": self.code.as_str()},
+        let body = Errors {
+            errors: [Error {
+                message: excerpt(&self.message),
+                extensions: Extensions {
+                    code: self.code.as_str(),
+                },
             }],
-        });
+        };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(allow) = self.allow {
             response
