@@ -99,7 +99,7 @@ impl App {
     }
 
     /// The largest request body accepted (`Limits::max_body_bytes`).
-    pub fn max_body_bytes(&self) -> usize {
+    pub(crate) fn max_body_bytes(&self) -> usize {
         self.services.limits.max_body_bytes
     }
 

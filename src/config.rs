@@ -251,10 +251,11 @@ impl Config {
             .transpose()?
             .unwrap_or_default();
         let home_url = match lookup("PORTAL_HOME_URL") {
-            Some(url) if !is_http_url(&url) => {
-                bail!("PORTAL_HOME_URL must be an http:// or https:// URL")
-            }
-            Some(url) => url,
+            Some(url) => url::Url::parse(&url)
+                .ok()
+                .filter(|parsed| is_http_url(&url) && parsed.has_host())
+                .map(|_| url)
+                .context("PORTAL_HOME_URL must be an http:// or https:// URL")?,
             None => public_url.trim_end_matches('/').to_owned(),
         };
         Ok(Self {
@@ -314,4 +315,62 @@ pub fn is_plausible_email(address: &str) -> bool {
         && !domain.ends_with('.')
         && address.len() <= 254
         && !address.contains(|c: char| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_origins_are_exact_origins_as_browsers_send_them() {
+        for (list, expected) in [
+            ("", Some(vec![])),
+            (
+                "https://portal.example.com, http://localhost:3000",
+                Some(vec!["https://portal.example.com", "http://localhost:3000"]),
+            ),
+            (
+                "HTTPS://Portal.Example.com/",
+                Some(vec!["https://portal.example.com"]),
+            ),
+            ("*", None),
+            ("portal.example.com", None),
+            ("https://portal.example.com/app", None),
+            ("https://portal.example.com:443", None),
+            ("https://portal.example.com?x=1", None),
+            ("ftp://files.example.com", None),
+            ("https://ok.example.com,null", None),
+        ] {
+            let parsed = parse_origins(list).ok();
+            let expected =
+                expected.map(|origins| origins.into_iter().map(str::to_owned).collect::<Vec<_>>());
+            assert_eq!(parsed, expected, "{list:?}");
+        }
+    }
+
+    #[test]
+    fn the_home_url_defaults_to_the_public_url_and_must_be_a_web_address() {
+        let config = |home: Option<&'static str>| {
+            Config::from_lookup(|name| match name {
+                "JWT_SECRET" => Some("a-test-secret-that-is-long-enough-for-hs256".into()),
+                "PUBLIC_URL" => Some("https://portal.example.com/".into()),
+                "PORTAL_HOME_URL" => home.map(str::to_owned),
+                _ => None,
+            })
+            .map(|config| config.home_url)
+            .map_err(|error| error.to_string())
+        };
+        assert_eq!(config(None), Ok("https://portal.example.com".to_owned()));
+        assert_eq!(
+            config(Some("https://app.example.com/start")),
+            Ok("https://app.example.com/start".to_owned())
+        );
+        for bad in ["app.example.com", "https://", "javascript:alert(1)"] {
+            assert_eq!(
+                config(Some(bad)),
+                Err("PORTAL_HOME_URL must be an http:// or https:// URL".to_owned()),
+                "{bad}"
+            );
+        }
+    }
 }
