@@ -289,6 +289,28 @@ async fn graphiql_is_only_for_a_browser_asking_for_html() {
 }
 
 #[tokio::test]
+async fn variables_over_get_must_be_a_json_object() {
+    let app = TestApp::new().await;
+    let answer = send(
+        &app,
+        get(
+            None,
+            "application/json",
+            &[("query", "{ __typename }"), ("variables", "{n: 1")],
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        answer.refusal(),
+        (
+            "`variables` is not a JSON object: key must be a string at line 1 column 2".into(),
+            "BAD_REQUEST".into()
+        )
+    );
+}
+
+#[tokio::test]
 async fn a_mutation_over_get_is_405_and_changes_nothing() {
     let world = World::new().await;
     // Every user starts with mail on change; the mutation would turn it off.
