@@ -7,26 +7,23 @@ use std::{
 
 use async_graphql::{
     Data,
-    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource, WebSocketProtocols, WsMessage},
+    http::{ALL_WEBSOCKET_PROTOCOLS, WebSocketProtocols, WsMessage},
 };
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{
     Extension, Router,
     extract::{
-        ConnectInfo, State,
+        ConnectInfo, DefaultBodyLimit, State,
         ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade},
     },
-    http::{
-        HeaderMap, StatusCode,
-        header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL},
-    },
-    response::{Html, IntoResponse},
+    http::{HeaderMap, StatusCode, header::SEC_WEBSOCKET_PROTOCOL},
+    middleware,
+    response::IntoResponse,
     routing::get,
 };
 use futures_util::{SinkExt as _, StreamExt as _, future};
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
-use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+use tower_http::trace::TraceLayer;
 
 use crate::{
     auth::{self, Authentication, throttle::LoginThrottle, token::AccessTokens},
@@ -38,6 +35,7 @@ use crate::{
     loaders::{BatchWhenIdle, Loaders, StreamLoader},
     mail::{Mailer, Round},
     metrics::Metrics,
+    web::{self, activation::ActivationPage, cors::Cors},
 };
 
 /// Issuer and audience of access tokens: a token of another service is not accepted here.
@@ -49,6 +47,8 @@ const TOKEN_AUDIENCE: &str = "customer-portal-api";
 pub struct App {
     schema: PortalSchema,
     services: Arc<Services>,
+    cors: Cors,
+    activation_page: ActivationPage,
 }
 
 impl App {
@@ -83,7 +83,24 @@ impl App {
         Self {
             schema: graphql::build_schema(services.clone()),
             services,
+            cors: Cors::new(&config.cors_origins),
+            activation_page: ActivationPage::new(&config.home_url),
         }
+    }
+
+    /// What the service's resolvers and pages serve from.
+    pub(crate) fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// The activation page's settings.
+    pub(crate) fn activation_page(&self) -> &ActivationPage {
+        &self.activation_page
+    }
+
+    /// The largest request body accepted (`Limits::max_body_bytes`).
+    pub(crate) fn max_body_bytes(&self) -> usize {
+        self.services.limits.max_body_bytes
     }
 
     /// SQL statements this service has sent so far.
@@ -180,41 +197,28 @@ impl App {
     /// The HTTP routes of `operations.md`.
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/graphql", get(graphiql).post(graphql_post))
+            .route(
+                "/graphql",
+                get(web::graphql::get)
+                    .post(web::graphql::post)
+                    .fallback(web::graphql::other_method)
+                    .layer(middleware::from_fn_with_state(
+                        self.cors.clone(),
+                        web::cors::middleware,
+                    )),
+            )
             .route("/graphql/ws", get(graphql_ws))
+            .route(
+                "/activate",
+                get(web::activation::show).post(web::activation::submit),
+            )
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(ready))
             .route("/metrics", get(metrics))
-            .layer(RequestBodyLimitLayer::new(
-                self.services.limits.max_body_bytes,
-            ))
+            .layer(DefaultBodyLimit::max(self.services.limits.max_body_bytes))
             .layer(TraceLayer::new_for_http())
             .with_state(self.clone())
     }
-}
-
-async fn graphql_post(
-    State(app): State<App>,
-    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
-    let authorization = headers
-        .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok());
-    let client = connection.map(|Extension(ConnectInfo(address))| address.ip());
-    app.execute_from(client, authorization, request.into_inner())
-        .await
-        .into()
-}
-
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .finish(),
-    )
 }
 
 /// Close codes of `graphql-transport-ws` for a refused `connection_init`.

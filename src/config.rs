@@ -23,6 +23,12 @@ pub struct Config {
     pub mail_from: lettre::message::Mailbox,
     /// `SUPPORT_EMAIL`: where support requests go; default `orderportal@` the host of `PUBLIC_URL`.
     pub support_email: String,
+    /// `PORTAL_CORS_ORIGINS`: the origins (`https://host[:port]`, lower case) whose pages may
+    /// call `/graphql` from a browser; empty: none.
+    pub cors_origins: Vec<String>,
+    /// `PORTAL_HOME_URL`: where the activation page sends a person once their password is
+    /// set; default `PUBLIC_URL`.
+    pub home_url: String,
     /// Request and query limits.
     pub limits: Limits,
 }
@@ -67,6 +73,9 @@ pub struct Limits {
     /// cores are busy, more at once only adds memory (each holds its page's rows and answer)
     /// and takes the cores from PostgreSQL.
     pub concurrent_requests: usize,
+    /// Documents remembered for automatic persisted queries (sent once, then by hash); the
+    /// least recently used is forgotten first, and its client simply sends it again.
+    pub persisted_queries: usize,
 }
 
 /// Failed sign-ins counted per e-mail address and per client address within a window: past
@@ -127,6 +136,7 @@ impl Default for Limits {
             event_buffer: 1024,
             subscriber_patience: std::time::Duration::from_secs(10),
             subscription_recheck: std::time::Duration::from_secs(5),
+            persisted_queries: 1000,
         }
     }
 }
@@ -200,9 +210,7 @@ impl Config {
             .parse()
             .context("PORTAL_BIND is not a socket address such as 127.0.0.1:8080")?;
         let public_url = lookup("PUBLIC_URL").unwrap_or_else(|| "http://localhost:8080".into());
-        if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
-            || public_url.contains(char::is_whitespace)
-        {
+        if !is_http_url(&public_url) {
             bail!("PUBLIC_URL must be an http:// or https:// URL");
         }
         let jwt_secret = match lookup("JWT_SECRET") {
@@ -238,6 +246,18 @@ impl Config {
             .parse()
             .context("MAIL_FROM must be an e-mail address")?;
         let support_email = mailbox("SUPPORT_EMAIL")?;
+        let cors_origins = lookup("PORTAL_CORS_ORIGINS")
+            .map(|list| parse_origins(&list))
+            .transpose()?
+            .unwrap_or_default();
+        let home_url = match lookup("PORTAL_HOME_URL") {
+            Some(url) => url::Url::parse(&url)
+                .ok()
+                .filter(|parsed| is_http_url(&url) && parsed.has_host())
+                .map(|_| url)
+                .context("PORTAL_HOME_URL must be an http:// or https:// URL")?,
+            None => public_url.trim_end_matches('/').to_owned(),
+        };
         Ok(Self {
             database_url,
             bind,
@@ -249,9 +269,37 @@ impl Config {
                 .into(),
             mail_from,
             support_email,
+            cors_origins,
+            home_url,
             limits: Limits::default(),
         })
     }
+}
+
+fn is_http_url(url: &str) -> bool {
+    (url.starts_with("http://") || url.starts_with("https://"))
+        && !url.contains(|c: char| c.is_whitespace() || c.is_control())
+}
+
+/// The origins of `PORTAL_CORS_ORIGINS`: exact `scheme://host[:port]`, written as a browser
+/// sends them in `Origin` (lower case, no default port, no path, no wildcard).
+fn parse_origins(list: &str) -> anyhow::Result<Vec<String>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let origin = url::Url::parse(entry)
+                .ok()
+                .filter(|url| ["http", "https"].contains(&url.scheme()))
+                .map(|url| url.origin().ascii_serialization())
+                .filter(|origin| origin.eq_ignore_ascii_case(entry.trim_end_matches('/')));
+            origin.with_context(|| {
+                format!(
+                    "PORTAL_CORS_ORIGINS must be a comma-separated list of origins such as https://portal.example.com (scheme, host and port only): {entry:?} is not one"
+                )
+            })
+        })
+        .collect()
 }
 
 /// Good enough to catch a typo in configuration or input: one `@` with text on both sides, a
@@ -267,4 +315,62 @@ pub fn is_plausible_email(address: &str) -> bool {
         && !domain.ends_with('.')
         && address.len() <= 254
         && !address.contains(|c: char| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_origins_are_exact_origins_as_browsers_send_them() {
+        for (list, expected) in [
+            ("", Some(vec![])),
+            (
+                "https://portal.example.com, http://localhost:3000",
+                Some(vec!["https://portal.example.com", "http://localhost:3000"]),
+            ),
+            (
+                "HTTPS://Portal.Example.com/",
+                Some(vec!["https://portal.example.com"]),
+            ),
+            ("*", None),
+            ("portal.example.com", None),
+            ("https://portal.example.com/app", None),
+            ("https://portal.example.com:443", None),
+            ("https://portal.example.com?x=1", None),
+            ("ftp://files.example.com", None),
+            ("https://ok.example.com,null", None),
+        ] {
+            let parsed = parse_origins(list).ok();
+            let expected =
+                expected.map(|origins| origins.into_iter().map(str::to_owned).collect::<Vec<_>>());
+            assert_eq!(parsed, expected, "{list:?}");
+        }
+    }
+
+    #[test]
+    fn the_home_url_defaults_to_the_public_url_and_must_be_a_web_address() {
+        let config = |home: Option<&'static str>| {
+            Config::from_lookup(|name| match name {
+                "JWT_SECRET" => Some("a-test-secret-that-is-long-enough-for-hs256".into()),
+                "PUBLIC_URL" => Some("https://portal.example.com/".into()),
+                "PORTAL_HOME_URL" => home.map(str::to_owned),
+                _ => None,
+            })
+            .map(|config| config.home_url)
+            .map_err(|error| error.to_string())
+        };
+        assert_eq!(config(None), Ok("https://portal.example.com".to_owned()));
+        assert_eq!(
+            config(Some("https://app.example.com/start")),
+            Ok("https://app.example.com/start".to_owned())
+        );
+        for bad in ["app.example.com", "https://", "javascript:alert(1)"] {
+            assert_eq!(
+                config(Some(bad)),
+                Err("PORTAL_HOME_URL must be an http:// or https:// URL".to_owned()),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -14,6 +14,11 @@ pub enum ErrorCode {
     RateLimited,
     QueryTooComplex,
     Internal,
+    /// The HTTP request is not a GraphQL request this service takes (malformed JSON, a batch,
+    /// a wrong method or content type), so no document ran.
+    BadRequest,
+    /// The request body is larger than the service accepts (`Limits::max_body_bytes`).
+    PayloadTooLarge,
 }
 
 impl ErrorCode {
@@ -29,6 +34,8 @@ impl ErrorCode {
             Self::RateLimited => "RATE_LIMITED",
             Self::QueryTooComplex => "QUERY_TOO_COMPLEX",
             Self::Internal => "INTERNAL",
+            Self::BadRequest => "BAD_REQUEST",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
         }
     }
 }
@@ -131,8 +138,10 @@ impl From<AppError> for async_graphql::Error {
 
 /// Gives a code to the errors that async-graphql raises itself, before any resolver runs:
 /// syntax, validation (unknown fields, wrong types, missing arguments) and the query limits.
+/// Their messages quote the document, so they are cut to an [`excerpt`] first.
 pub fn classify_unhandled(response: &mut async_graphql::Response) {
     for error in &mut response.errors {
+        error.message = excerpt(&error.message);
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_some() {
             continue;
@@ -147,5 +156,59 @@ pub fn classify_unhandled(response: &mut async_graphql::Response) {
     }
 }
 
+/// Longest line of an error message that goes back to the client: a syntax error quotes the
+/// document's line, and an unknown field its name, whatever their length.
+const MAX_MESSAGE_LINE_CHARS: usize = 120;
+/// Most lines of an error message that go back to the client.
+const MAX_MESSAGE_LINES: usize = 12;
+
+/// `message` with every line cut to [`MAX_MESSAGE_LINE_CHARS`] and at most
+/// [`MAX_MESSAGE_LINES`] lines, each cut marked with `…`: what a person needs to find the fault,
+/// never the whole of a large input.
+pub fn excerpt(message: &str) -> String {
+    let mut lines: Vec<String> = message
+        .lines()
+        .take(MAX_MESSAGE_LINES)
+        .map(
+            |line| match line.char_indices().nth(MAX_MESSAGE_LINE_CHARS) {
+                Some((cut, _)) => format!("{}…", &line[..cut]),
+                None => line.to_owned(),
+            },
+        )
+        .collect();
+    if message.lines().nth(MAX_MESSAGE_LINES).is_some() {
+        lines.push("…".to_owned());
+    }
+    lines.join("\n")
+}
+
 /// Shorthand for resolver and data-layer results.
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_cut_long_lines_and_many_lines() {
+        let long = format!(
+            "{}{}",
+            "a".repeat(MAX_MESSAGE_LINE_CHARS),
+            "b".repeat(100_000)
+        );
+        for (message, expected) in [
+            ("short".to_owned(), "short".to_owned()),
+            (
+                format!("--> 1:3\n1 | {long}\n= expected name"),
+                format!(
+                    "--> 1:3\n1 | {}…\n= expected name",
+                    "a".repeat(MAX_MESSAGE_LINE_CHARS - 4)
+                ),
+            ),
+            ("é".repeat(121), format!("{}…", "é".repeat(120))),
+            ("x\n".repeat(20), format!("{}…", "x\n".repeat(12))),
+        ] {
+            assert_eq!(excerpt(&message), expected, "{message:.40}");
+        }
+    }
+}

@@ -37,3 +37,5 @@ pub mod money;
 pub mod store;
 /// Customers' requests for guidance.
 pub mod support;
+/// The HTTP edge: GraphQL over GET and POST, its failures, CORS, the activation page.
+pub mod web;

@@ -62,7 +62,10 @@ async fn health_readiness_and_graphiql_answer() {
     }
     let (status, page) = send(
         &world,
-        Request::get("/graphql").body(Body::empty()).unwrap(),
+        Request::get("/graphql")
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::OK);

@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use entities::user;
+use entities::{activation_token, user};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use super::{
@@ -251,17 +251,9 @@ impl Sessions<'_> {
                 "this activation link is not valid: it was used already, has expired, or was replaced by a newer one; ask for a new invitation",
             )
         };
-        let Some((activation, user)) =
-            accounts::activation_with_user(self.db, &hash_opaque_secret(token)).await?
-        else {
+        let Some((activation, user)) = self.usable_activation(token, now).await? else {
             return Err(expired());
         };
-        if activation.used_at.is_some()
-            || activation.expires_at <= now
-            || user.status != accounts::STATUS_INVITED
-        {
-            return Err(expired());
-        }
         weak("newPassword", &user.email, new_password)?;
         let hash = hashed(new_password).await?;
         let txn = self.db.begin().await?;
@@ -272,5 +264,33 @@ impl Sessions<'_> {
         let session = self.open(&txn, user, now).await?;
         txn.commit().await?;
         Ok(session)
+    }
+
+    /// The e-mail address of the invited person whom `token` activates, while the link works:
+    /// what the activation page shows before it asks for a password.
+    pub async fn pending_activation(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<Option<String>> {
+        Ok(self
+            .usable_activation(token, now)
+            .await?
+            .map(|(_, user)| user.email))
+    }
+
+    /// The activation of `token` and its user, unless it was used, has expired, or its user
+    /// is no longer invited.
+    async fn usable_activation(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<Option<(activation_token::Model, user::Model)>> {
+        let found = accounts::activation_with_user(self.db, &hash_opaque_secret(token)).await?;
+        Ok(found.filter(|(activation, user)| {
+            activation.used_at.is_none()
+                && activation.expires_at > now
+                && user.status == accounts::STATUS_INVITED
+        }))
     }
 }

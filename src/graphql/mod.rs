@@ -12,6 +12,7 @@ mod mutation;
 mod node;
 mod order;
 mod order_line;
+mod over_get;
 mod plain;
 mod query;
 mod scalars;
@@ -21,7 +22,10 @@ mod support;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Schema, SchemaBuilder};
+use async_graphql::{
+    Context, Schema, SchemaBuilder,
+    extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
+};
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -38,6 +42,7 @@ use crate::{
 pub type PortalSchema = Schema<query::Query, mutation::Mutation, event::EventSubscription>;
 
 pub use event::SubscriptionSlots;
+pub use over_get::OverGet;
 
 /// What every resolver may use, shared by all requests.
 pub struct Services {
@@ -70,6 +75,10 @@ pub fn build_schema(services: Arc<Services>) -> PortalSchema {
         .data(services)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+            limits.persisted_queries.max(1),
+        )))
+        .extension(over_get::QueriesOnlyOverGet)
         .finish()
 }
 

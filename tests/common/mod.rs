@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 pub mod smtp;
+pub mod webdriver;
 pub mod ws;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -145,15 +146,25 @@ impl Drop for TestApp {
 }
 
 /// The configuration of every test app: a fixed secret, mail into `mail_dir` (or to
-/// `smtp_url`), and sign-in throttling that waits milliseconds instead of seconds.
-pub fn test_config(mail_dir: &std::path::Path, smtp_url: Option<&str>) -> Config {
+/// `smtp_url`), and sign-in throttling that waits milliseconds instead of seconds; `settings`
+/// adds or replaces variables.
+pub fn test_config(
+    mail_dir: &std::path::Path,
+    smtp_url: Option<&str>,
+    settings: &[(&str, &str)],
+) -> Config {
     let mail_dir = mail_dir.display().to_string();
-    let mut config = Config::from_lookup(|name| match name {
-        "JWT_SECRET" => Some("a-test-secret-that-is-long-enough-for-hs256".into()),
-        "MAIL_DIR" => Some(mail_dir.clone()),
-        "SMTP_URL" => smtp_url.map(str::to_owned),
-        "PUBLIC_URL" => Some("https://portal.distributor.example".into()),
-        _ => None,
+    let mut config = Config::from_lookup(|name| {
+        if let Some((_, value)) = settings.iter().find(|(key, _)| *key == name) {
+            return Some((*value).to_owned());
+        }
+        match name {
+            "JWT_SECRET" => Some("a-test-secret-that-is-long-enough-for-hs256".into()),
+            "MAIL_DIR" => Some(mail_dir.clone()),
+            "SMTP_URL" => smtp_url.map(str::to_owned),
+            "PUBLIC_URL" => Some("https://portal.distributor.example".into()),
+            _ => None,
+        }
     })
     .unwrap();
     config.limits.login_throttle.delay = std::time::Duration::from_millis(20);
@@ -171,6 +182,11 @@ impl TestApp {
 
     /// A test app whose mail goes to the SMTP server at `smtp_url`.
     pub async fn with_smtp(smtp_url: Option<&str>) -> Self {
+        Self::with_settings(smtp_url, &[]).await
+    }
+
+    /// A test app configured with `settings` besides the test defaults.
+    pub async fn with_settings(smtp_url: Option<&str>, settings: &[(&str, &str)]) -> Self {
         let database = TestDb::create().await;
         let db = store::connect(&database.url).await.unwrap();
         store::migrate(&db).await.unwrap();
@@ -179,7 +195,7 @@ impl TestApp {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
         ));
-        let config = test_config(&mail_dir, smtp_url);
+        let config = test_config(&mail_dir, smtp_url, settings);
         let clock = Clock::fixed(now());
         let app = App::new(&config, db.clone(), clock.clone());
         Self {
