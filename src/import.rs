@@ -6,7 +6,7 @@ use std::{io::BufRead, time::Instant};
 
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde::Deserialize;
 
 use crate::{
@@ -18,7 +18,7 @@ use crate::{
         },
         catalogue::{DeliveryMethod, ProductKind},
     },
-    store::writes,
+    store::{self, writes},
 };
 
 /// One line of the feed.
@@ -215,7 +215,7 @@ pub async fn run(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut summary = Summary::default();
-    let mut txn = db.begin().await?;
+    let mut txn = store::begin_write(db).await?;
     let mut in_txn = 0;
     for (index, line) in reader.lines().enumerate() {
         let line_number = index as u64 + 1;
@@ -235,7 +235,7 @@ pub async fn run(
         in_txn += 1;
         if in_txn == RECORDS_PER_COMMIT {
             txn.commit().await?;
-            txn = db.begin().await?;
+            txn = store::begin_write(db).await?;
             in_txn = 0;
             progress.set_message(format!(
                 "{} applied, {} unchanged, {} rejected",

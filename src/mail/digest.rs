@@ -12,7 +12,7 @@ use entities::{
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
-    JoinType, QueryFilter, QueryOrder, TransactionTrait,
+    JoinType, QueryFilter, QueryOrder,
     sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
 };
 
@@ -20,7 +20,7 @@ use crate::{
     auth::Role,
     error::AppResult,
     mail::letters,
-    store::{accounts::STATUS_ACTIVE, events::EventKind, outbox},
+    store::{self, accounts::STATUS_ACTIVE, events::EventKind, outbox},
 };
 
 /// Customers hear of an order's changes at most this often.
@@ -59,7 +59,7 @@ pub async fn queue_due(
             .iter()
             .filter_map(|event| facts.describe(event))
             .collect();
-        let txn = db.begin().await?;
+        let txn = store::begin_write(db).await?;
         if items.is_empty() {
             advance(&txn, order_id, through).await?;
         } else if claim(&txn, order_id, through, now).await? {

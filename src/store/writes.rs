@@ -163,7 +163,7 @@ pub async fn upsert_vendor(
     input: VendorInput,
 ) -> AppResult<Written<vendor::Model>> {
     let name = required("input.name", &input.name)?;
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             match vendor::Entity::find()
                 .filter(vendor::Column::Name.eq(&name))
@@ -193,7 +193,6 @@ pub async fn upsert_vendor(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Creates the product or updates it; the vendor must exist.
@@ -204,7 +203,7 @@ pub async fn upsert_product(
     let sku = required("input.sku", &input.sku)?;
     let description = required("input.description", &input.description)?;
     let vendor_name = required("input.vendorName", &input.vendor_name)?;
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let vendor = vendor::Entity::find()
                 .filter(vendor::Column::Name.eq(&vendor_name))
@@ -261,7 +260,6 @@ pub async fn upsert_product(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// A validated order line, ready to store.
@@ -309,7 +307,7 @@ pub async fn upsert_order(
         }
         positive(&format!("input.lines[{index}].quantity"), line.quantity)?;
     }
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let company = company::Entity::find()
                 .filter(company::Column::CustomerNumber.eq(&customer_number))
@@ -395,7 +393,6 @@ pub async fn upsert_order(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 async fn record_eta_change(
@@ -571,7 +568,7 @@ pub async fn confirm_order(
     now: DateTime<Utc>,
 ) -> AppResult<Written<order::Model>> {
     let order_number = order_number.to_owned();
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let order = find_order(txn, "orderNumber", &order_number).await?;
             if order.cancelled_at.is_some() {
@@ -591,7 +588,6 @@ pub async fn confirm_order(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Cancels the whole order; refused once anything of it has shipped.
@@ -601,7 +597,7 @@ pub async fn cancel_order(
     now: DateTime<Utc>,
 ) -> AppResult<Written<order::Model>> {
     let order_number = order_number.to_owned();
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let order = find_order(txn, "orderNumber", &order_number).await?;
             if order.cancelled_at.is_some() {
@@ -625,7 +621,6 @@ pub async fn cancel_order(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Cancels one line of which nothing has shipped.
@@ -636,7 +631,7 @@ pub async fn cancel_order_line(
     now: DateTime<Utc>,
 ) -> AppResult<Written<order_line::Model>> {
     let order_number = order_number.to_owned();
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let order = find_order(txn, "orderNumber", &order_number).await?;
             let lines = lines_by_number(txn, order.id).await?;
@@ -655,7 +650,6 @@ pub async fn cancel_order_line(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Applies all the ETA updates or none. A change appends to the line's history; the same
@@ -665,7 +659,7 @@ pub async fn update_etas(
     updates: Vec<EtaUpdate>,
     now: DateTime<Utc>,
 ) -> AppResult<Written<Vec<order_line::Model>>> {
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let mut changed_orders = HashSet::new();
             let mut result = Vec::with_capacity(updates.len());
@@ -713,7 +707,6 @@ pub async fn update_etas(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Records a shipment. Sent again unchanged it is accepted as it is; a different shipment
@@ -753,7 +746,7 @@ pub async fn record_shipment(
             }
         }
     }
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let order = find_order(txn, "input.orderNumber", &input.order_number).await?;
             if let Some(existing) = shipment::Entity::find()
@@ -866,7 +859,6 @@ pub async fn record_shipment(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// What the delivery rules need of each line of an order, by line id: two statements.
@@ -1026,7 +1018,7 @@ pub async fn mark_shipment_delivered(
     now: DateTime<Utc>,
 ) -> AppResult<Written<shipment::Model>> {
     let shipment_number = shipment_number.to_owned();
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let shipment = shipment::Entity::find()
                 .filter(shipment::Column::ShipmentNumber.eq(shipment_number.trim()))
@@ -1059,7 +1051,6 @@ pub async fn mark_shipment_delivered(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Records units delivered by e-mail; the same delivery sent again is recorded once.
@@ -1076,7 +1067,7 @@ pub async fn record_electronic_delivery(
             "`recipientEmail` is not an e-mail address",
         ));
     }
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let order = find_order(txn, "orderNumber", &input.order_number).await?;
             let lines = lines_by_number(txn, order.id).await?;
@@ -1146,7 +1137,6 @@ pub async fn record_electronic_delivery(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Records an invoice. Sent again unchanged it is accepted as it is.
@@ -1165,7 +1155,7 @@ pub async fn record_invoice(
     for (index, (_, quantity)) in input.lines.iter().enumerate() {
         positive(&format!("input.lines[{index}].quantity"), *quantity)?;
     }
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let order = find_order(txn, "input.orderNumber", &input.order_number).await?;
             let lines = lines_by_number(txn, order.id).await?;
@@ -1234,7 +1224,6 @@ pub async fn record_invoice(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Derives each line's shipped, delivered and invoiced quantities from the shipments,
