@@ -17,7 +17,7 @@ use sea_orm::{
 
 use crate::{
     domain::{
-        eta::{DeliveryMethod, LineDelivery, ProductKind, awaiting_hardware, hardware_all_shipped},
+        eta::{DeliveryMethod, ProductKind},
         status::{LineFacts, OrderState, Progress, order_status},
     },
     error::{AppError, AppResult},
@@ -861,64 +861,6 @@ pub async fn record_shipment(
     .await
 }
 
-/// What the delivery rules need of each line of an order, by line id: two statements.
-async fn line_deliveries(
-    db: &impl ConnectionTrait,
-    lines: &HashMap<i32, order_line::Model>,
-) -> AppResult<HashMap<i64, LineDelivery>> {
-    let product_ids: Vec<i64> = lines.values().map(|line| line.product_id).collect();
-    let products: HashMap<i64, product::Model> = product::Entity::find()
-        .filter(product::Column::Id.is_in(product_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|product| (product.id, product))
-        .collect();
-    let vendor_ids: Vec<i64> = products.values().map(|product| product.vendor_id).collect();
-    let vendors: HashMap<i64, bool> = vendor::Entity::find()
-        .filter(vendor::Column::Id.is_in(vendor_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|vendor| (vendor.id, vendor.software_after_hardware))
-        .collect();
-    let mut deliveries = HashMap::with_capacity(lines.len());
-    for line in lines.values() {
-        let product = products.get(&line.product_id).ok_or_else(|| {
-            anyhow::anyhow!(
-                "product {} of order line {} is missing",
-                line.product_id,
-                line.id
-            )
-        })?;
-        let broken = |error: crate::domain::status::UnknownVariant| {
-            AppError::Internal(anyhow::anyhow!("product {}: {error}", product.sku))
-        };
-        deliveries.insert(
-            line.id,
-            LineDelivery {
-                kind: product.kind.parse().map_err(broken)?,
-                vendor_software_after_hardware: vendors
-                    .get(&product.vendor_id)
-                    .copied()
-                    .unwrap_or(false),
-                method: product.delivery_method.parse().map_err(broken)?,
-                eta: line.eta,
-                facts: LineFacts {
-                    cancelled: line.cancelled_at.is_some(),
-                    progress: Progress {
-                        ordered: line.quantity,
-                        shipped: line.shipped_quantity,
-                        delivered: line.delivered_quantity,
-                        invoiced: line.invoiced_quantity,
-                    },
-                },
-            },
-        );
-    }
-    Ok(deliveries)
-}
-
 async fn products_of(
     db: &impl ConnectionTrait,
     lines: &HashMap<i32, order_line::Model>,
@@ -1089,11 +1031,11 @@ pub async fn record_electronic_delivery(
                     line.line_number, order.order_number
                 )));
             }
-            let deliveries = line_deliveries(txn, &lines).await?;
-            let Some(delivery) = deliveries.get(&line.id) else {
-                return Err(anyhow::anyhow!("order line {} has no product", line.id).into());
-            };
-            if delivery.method != DeliveryMethod::Electronic {
+            let method = products_of(txn, &lines)
+                .await?
+                .get(&line.product_id)
+                .copied();
+            if method != Some(DeliveryMethod::Electronic) {
                 return Err(AppError::bad_input(
                     "lineNumber",
                     format!(
@@ -1102,13 +1044,8 @@ pub async fn record_electronic_delivery(
                     ),
                 ));
             }
-            let all: Vec<LineDelivery> = deliveries.values().copied().collect();
-            if awaiting_hardware(delivery, hardware_all_shipped(&all)) {
-                return Err(AppError::Conflict(format!(
-                    "line {} of order {} is held until the order's hardware has shipped",
-                    line.line_number, order.order_number
-                )));
-            }
+            // A software line held for its hardware is still delivered when the ERP says it
+            // was: the hold says what the customer is shown while nothing was sent.
             let remaining = line.quantity - line.shipped_quantity;
             if input.quantity > remaining {
                 return Err(AppError::bad_input(
