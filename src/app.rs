@@ -165,6 +165,9 @@ impl App {
             }
         };
         let idle = Arc::new(Notify::new());
+        let mut request = request;
+        let operation = request.operation_name.clone();
+        let document = request.parsed_query().ok().cloned();
         let request = request
             .data(authentication)
             .data(ClientAddress(client))
@@ -173,6 +176,9 @@ impl App {
                 idle.clone(),
             )));
         let mut response = BatchWhenIdle::new(self.schema.execute(request), idle).await;
+        if let Some(document) = &document {
+            graphql::order_response_keys(document, operation.as_deref(), &mut response.data);
+        }
         error::classify_unhandled(&mut response);
         response
     }

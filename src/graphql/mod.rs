@@ -8,6 +8,7 @@ pub(crate) mod catalogue;
 mod event;
 mod ids;
 mod invoice;
+mod key_order;
 mod mutation;
 mod node;
 mod order;
@@ -38,6 +39,7 @@ use crate::{
 pub type PortalSchema = Schema<query::Query, mutation::Mutation, event::EventSubscription>;
 
 pub use event::SubscriptionSlots;
+pub use key_order::order_response_keys;
 
 /// What every resolver may use, shared by all requests.
 pub struct Services {
