@@ -136,7 +136,30 @@ impl<T> Written<T> {
     }
 }
 
-fn required(field: &str, value: &str) -> AppResult<String> {
+/// Longest business key (an order, customer, shipment or invoice number, a SKU, a serial or
+/// tracking number), in characters.
+pub const MAX_KEY_CHARS: usize = 100;
+/// Longest name (a vendor's, a carrier's), customer reference or e-mail address, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest free text (a product description, the reason of an ETA change, a tracking URL), in
+/// characters.
+pub const MAX_TEXT_CHARS: usize = 2_000;
+
+fn within(field: &str, value: &str, max_chars: usize) -> AppResult<()> {
+    if value.chars().count() > max_chars {
+        return Err(AppError::bad_input(
+            field,
+            format!("`{field}` must have at most {max_chars} characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn optional(field: &str, value: Option<&str>, max_chars: usize) -> AppResult<()> {
+    value.map_or(Ok(()), |value| within(field, value, max_chars))
+}
+
+fn required(field: &str, value: &str, max_chars: usize) -> AppResult<String> {
     let value = value.trim();
     if value.is_empty() {
         return Err(AppError::bad_input(
@@ -144,6 +167,7 @@ fn required(field: &str, value: &str) -> AppResult<String> {
             format!("`{field}` must not be empty"),
         ));
     }
+    within(field, value, max_chars)?;
     Ok(value.to_owned())
 }
 
@@ -162,7 +186,7 @@ pub async fn upsert_vendor(
     db: &impl TransactionTrait,
     input: VendorInput,
 ) -> AppResult<Written<vendor::Model>> {
-    let name = required("input.name", &input.name)?;
+    let name = required("input.name", &input.name, MAX_NAME_CHARS)?;
     super::write(db, |txn| {
         Box::pin(async move {
             match vendor::Entity::find()
@@ -200,9 +224,9 @@ pub async fn upsert_product(
     db: &impl TransactionTrait,
     input: ProductInput,
 ) -> AppResult<Written<product::Model>> {
-    let sku = required("input.sku", &input.sku)?;
-    let description = required("input.description", &input.description)?;
-    let vendor_name = required("input.vendorName", &input.vendor_name)?;
+    let sku = required("input.sku", &input.sku, MAX_KEY_CHARS)?;
+    let description = required("input.description", &input.description, MAX_TEXT_CHARS)?;
+    let vendor_name = required("input.vendorName", &input.vendor_name, MAX_NAME_CHARS)?;
     super::write(db, |txn| {
         Box::pin(async move {
             let vendor = vendor::Entity::find()
@@ -279,8 +303,17 @@ pub async fn upsert_order(
     input: OrderInput,
     now: DateTime<Utc>,
 ) -> AppResult<Written<order::Model>> {
-    let order_number = required("input.orderNumber", &input.order_number)?;
-    let customer_number = required("input.customerNumber", &input.customer_number)?;
+    let order_number = required("input.orderNumber", &input.order_number, MAX_KEY_CHARS)?;
+    let customer_number = required(
+        "input.customerNumber",
+        &input.customer_number,
+        MAX_KEY_CHARS,
+    )?;
+    optional(
+        "input.customerReference",
+        input.customer_reference.as_deref(),
+        MAX_NAME_CHARS,
+    )?;
     let currency = input.currency.trim().to_owned();
     if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
         return Err(AppError::bad_input(
@@ -306,6 +339,11 @@ pub async fn upsert_order(
             ));
         }
         positive(&format!("input.lines[{index}].quantity"), line.quantity)?;
+        within(
+            &format!("input.lines[{index}].sku"),
+            line.sku.trim(),
+            MAX_KEY_CHARS,
+        )?;
     }
     super::write(db, |txn| {
         Box::pin(async move {
@@ -511,6 +549,7 @@ async fn find_order(
     field: &str,
     order_number: &str,
 ) -> AppResult<order::Model> {
+    within(field, order_number.trim(), MAX_KEY_CHARS)?;
     order::Entity::find()
         .filter(order::Column::OrderNumber.eq(order_number.trim()))
         .one(db)
@@ -659,6 +698,13 @@ pub async fn update_etas(
     updates: Vec<EtaUpdate>,
     now: DateTime<Utc>,
 ) -> AppResult<Written<Vec<order_line::Model>>> {
+    for (index, update) in updates.iter().enumerate() {
+        optional(
+            &format!("updates[{index}].reason"),
+            update.reason.as_deref(),
+            MAX_TEXT_CHARS,
+        )?;
+    }
     super::write(db, |txn| {
         Box::pin(async move {
             let mut changed_orders = HashSet::new();
@@ -716,7 +762,22 @@ pub async fn record_shipment(
     input: ShipmentInput,
     now: DateTime<Utc>,
 ) -> AppResult<Written<shipment::Model>> {
-    let shipment_number = required("input.shipmentNumber", &input.shipment_number)?;
+    let shipment_number = required(
+        "input.shipmentNumber",
+        &input.shipment_number,
+        MAX_KEY_CHARS,
+    )?;
+    optional("input.carrier", input.carrier.as_deref(), MAX_NAME_CHARS)?;
+    optional(
+        "input.trackingNumber",
+        input.tracking_number.as_deref(),
+        MAX_KEY_CHARS,
+    )?;
+    optional(
+        "input.trackingUrl",
+        input.tracking_url.as_deref(),
+        MAX_TEXT_CHARS,
+    )?;
     if input.lines.is_empty() {
         return Err(AppError::bad_input(
             "input.lines",
@@ -737,7 +798,11 @@ pub async fn record_shipment(
             ));
         }
         for serial in &line.serial_numbers {
-            let serial = required(&format!("input.lines[{index}].serialNumbers"), serial)?;
+            let serial = required(
+                &format!("input.lines[{index}].serialNumbers"),
+                serial,
+                MAX_KEY_CHARS,
+            )?;
             if !serials_in_input.insert(serial.clone()) {
                 return Err(AppError::bad_input(
                     format!("input.lines[{index}].serialNumbers"),
@@ -959,6 +1024,7 @@ pub async fn mark_shipment_delivered(
     delivered_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> AppResult<Written<shipment::Model>> {
+    within("shipmentNumber", shipment_number.trim(), MAX_KEY_CHARS)?;
     let shipment_number = shipment_number.to_owned();
     super::write(db, |txn| {
         Box::pin(async move {
@@ -1002,7 +1068,7 @@ pub async fn record_electronic_delivery(
     now: DateTime<Utc>,
 ) -> AppResult<Written<order_line::Model>> {
     positive("quantity", input.quantity)?;
-    let recipient = required("recipientEmail", &input.recipient_email)?;
+    let recipient = required("recipientEmail", &input.recipient_email, MAX_NAME_CHARS)?;
     if !recipient.contains('@') {
         return Err(AppError::bad_input(
             "recipientEmail",
@@ -1082,7 +1148,7 @@ pub async fn record_invoice(
     input: InvoiceInput,
     now: DateTime<Utc>,
 ) -> AppResult<Written<invoice::Model>> {
-    let invoice_number = required("input.invoiceNumber", &input.invoice_number)?;
+    let invoice_number = required("input.invoiceNumber", &input.invoice_number, MAX_KEY_CHARS)?;
     if input.lines.is_empty() {
         return Err(AppError::bad_input(
             "input.lines",
