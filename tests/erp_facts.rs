@@ -202,3 +202,66 @@ async fn the_import_records_a_held_delivery_and_rejects_an_over_delivery() {
         json!({"shipped": 2, "delivered": 2})
     );
 }
+
+#[tokio::test]
+async fn a_shipment_of_an_order_not_yet_approved_is_recorded_and_shown_once_approved() {
+    let world = World::new().await;
+    world
+        .app
+        .order("SO-3", "C-1", &[("HW-1", 2, "100", Some("2026-11-30"))])
+        .await;
+    let shipped = world
+        .app
+        .run(
+            Some(&world.staff),
+            "mutation { recordShipment(input: {shipmentNumber: \"SH-3\", orderNumber: \"SO-3\", shipDate: \"2026-11-20\", lines: [{lineNumber: 1, quantity: 2}]}) { shipmentNumber } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        shipped["data"]["recordShipment"]["shipmentNumber"], "SH-3",
+        "{shipped:#}"
+    );
+    let order = "query($n: String!) { order(orderNumber: $n) { status progress { shipped } } }";
+    assert_eq!(
+        world
+            .app
+            .data(&world.staff, order, json!({"n": "SO-3"}))
+            .await["order"],
+        json!({"status": "PENDING_APPROVAL", "progress": {"shipped": 2}})
+    );
+    assert_eq!(
+        world
+            .app
+            .data(&world.alpha, order, json!({"n": "SO-3"}))
+            .await["order"],
+        Value::Null
+    );
+
+    let changed = json!({"input": {
+        "orderNumber": "SO-3", "customerNumber": "C-1", "orderDate": "2026-11-02", "currency": "EUR",
+        "lines": [{"lineNumber": 1, "sku": "HW-1", "quantity": 1, "unitPrice": "100", "eta": "2026-11-30"}],
+    }});
+    let refused = world
+        .app
+        .run(
+            Some(&world.staff),
+            "mutation($input: OrderInput!) { upsertOrder(input: $input) { orderNumber } }",
+            changed,
+        )
+        .await;
+    assert_eq!(
+        error_code(&refused),
+        "CONFLICT",
+        "shipped lines are not replaced"
+    );
+
+    world.app.confirm("SO-3").await;
+    assert_eq!(
+        world
+            .app
+            .data(&world.alpha, order, json!({"n": "SO-3"}))
+            .await["order"],
+        json!({"status": "PARTIALLY_FULFILLED", "progress": {"shipped": 2}})
+    );
+}

@@ -382,7 +382,10 @@ pub async fn upsert_order(
             let order = match existing {
                 Some(existing) => {
                     let stored = stored_lines(txn, existing.id).await?;
-                    let approved = existing.confirmed_at.is_some() || existing.cancelled_at.is_some();
+                    // An order with shipped or invoiced units counts as approved: its lines
+                    // carry facts and cannot be replaced.
+                    let under_way = stored.iter().any(|(line, _)| line.shipped_quantity > 0 || line.invoiced_quantity > 0);
+                    let approved = existing.confirmed_at.is_some() || existing.cancelled_at.is_some() || under_way;
                     // Once approved, a line's ETA belongs to updateEtas: the ERP resending the
                     // order with the ETA it first had is not a change.
                     let same_line = |stored: &LineRow, sent: &LineRow| stored == sent || (approved && LineRow { eta: stored.eta, ..sent.clone() } == *stored);
@@ -394,7 +397,7 @@ pub async fn upsert_order(
                     }
                     if approved {
                         return Err(AppError::Conflict(format!(
-                            "order {order_number} is already approved or cancelled: change it through updateEtas, cancelOrderLine and the other back-office mutations"
+                            "order {order_number} is already approved, under way or cancelled: change it through updateEtas, cancelOrderLine and the other back-office mutations"
                         )));
                     }
                     replace_lines(txn, existing.id, &currency, stored, &rows, now).await?;
@@ -557,16 +560,13 @@ async fn find_order(
         .ok_or_else(|| AppError::bad_input(field, format!("no order has number {order_number:?}")))
 }
 
-fn require_open(order: &order::Model) -> AppResult<()> {
+/// Refuses a fact for a cancelled order. One the portal has not approved yet is still
+/// recorded: the ERP reporting it says the order was processed, and its customer sees it once
+/// approved.
+fn require_not_cancelled(order: &order::Model) -> AppResult<()> {
     if order.cancelled_at.is_some() {
         return Err(AppError::Conflict(format!(
             "order {} is cancelled",
-            order.order_number
-        )));
-    }
-    if order.confirmed_at.is_none() {
-        return Err(AppError::Conflict(format!(
-            "order {} is not approved yet: confirm it first",
             order.order_number
         )));
     }
@@ -827,7 +827,7 @@ pub async fn record_shipment(
                     )))
                 };
             }
-            require_open(&order)?;
+            require_not_cancelled(&order)?;
             let lines = lines_by_number(txn, order.id).await?;
             let products = products_of(txn, &lines).await?;
             let mut seen_lines = HashSet::new();
@@ -1090,7 +1090,7 @@ pub async fn record_electronic_delivery(
             if duplicate.is_some() {
                 return Ok(Written::unchanged(line));
             }
-            require_open(&order)?;
+            require_not_cancelled(&order)?;
             if line.cancelled_at.is_some() {
                 return Err(AppError::Conflict(format!(
                     "line {} of order {} is cancelled",
@@ -1180,7 +1180,7 @@ pub async fn record_invoice(
                     Err(AppError::Conflict(format!("invoice {invoice_number} was already recorded with other contents")))
                 };
             }
-            require_open(&order)?;
+            require_not_cancelled(&order)?;
             let mut rows = Vec::with_capacity(input.lines.len());
             let mut seen = HashSet::new();
             for (index, (line_number, quantity)) in input.lines.iter().enumerate() {
