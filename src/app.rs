@@ -34,7 +34,9 @@ use crate::{
     config::{Config, Limits},
     error::{self, AppError, AppResult},
     feed::EventBus,
-    graphql::{self, ClientAddress, PortalSchema, Services, SubscriptionSlots},
+    graphql::{
+        self, ClientAddress, KeyOrdered, PortalSchema, ResponseOrder, Services, SubscriptionSlots,
+    },
     loaders::{BatchWhenIdle, Loaders, StreamLoader},
     mail::{Mailer, Round},
     metrics::Metrics,
@@ -166,8 +168,7 @@ impl App {
         };
         let idle = Arc::new(Notify::new());
         let mut request = request;
-        let operation = request.operation_name.clone();
-        let document = request.parsed_query().ok().cloned();
+        let order = ResponseOrder::of(&mut request);
         let request = request
             .data(authentication)
             .data(ClientAddress(client))
@@ -176,9 +177,7 @@ impl App {
                 idle.clone(),
             )));
         let mut response = BatchWhenIdle::new(self.schema.execute(request), idle).await;
-        if let Some(document) = &document {
-            graphql::order_response_keys(document, operation.as_deref(), &mut response.data);
-        }
+        order.apply(&mut response);
         error::classify_unhandled(&mut response);
         response
     }
@@ -292,9 +291,11 @@ impl App {
             .connection_data(payload, None)
             .await
             .map_err(|error| error.message)?;
-        Ok(self
-            .schema
-            .execute_stream_with_session_data(request, Arc::new(data)))
+        Ok(async_graphql::Executor::execute_stream(
+            &KeyOrdered(self.schema.clone()),
+            request,
+            Some(Arc::new(data)),
+        ))
     }
 
     /// Speaks `graphql-transport-ws` (or the older protocol) on an upgraded connection. The
@@ -316,11 +317,14 @@ impl App {
                 })
             });
         let app = self.clone();
-        let conversation =
-            async_graphql::http::WebSocket::new(self.schema.clone(), incoming, protocol)
-                .on_connection_init(move |payload| async move {
-                    app.connection_data(payload, client).await
-                });
+        let conversation = async_graphql::http::WebSocket::new(
+            KeyOrdered(self.schema.clone()),
+            incoming,
+            protocol,
+        )
+        .on_connection_init(move |payload| async move {
+            app.connection_data(payload, client).await
+        });
         futures_util::pin_mut!(conversation);
         while let Some(message) = conversation.next().await {
             let outgoing = match message {

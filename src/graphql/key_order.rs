@@ -10,13 +10,71 @@
 //! response is complete: the walk follows the response, so it costs what the response costs
 //! and leaves an object whose keys are already in order as it is.
 
+use std::sync::Arc;
+
 use async_graphql::{
-    Name, Value,
+    Data, Executor, Name, Request, Response, Value,
+    futures_util::stream::{BoxStream, StreamExt},
     parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
 };
 
+use super::PortalSchema;
+
+/// What it takes to order a request's responses: its document and operation, read before the
+/// request is executed.
+pub struct ResponseOrder {
+    document: Option<ExecutableDocument>,
+    operation_name: Option<String>,
+}
+
+impl ResponseOrder {
+    /// Reads `request`'s document; async-graphql then executes the parsed document kept in it.
+    /// A document that does not parse orders nothing: its response is an error.
+    pub fn of(request: &mut Request) -> Self {
+        Self {
+            document: request.parsed_query().ok().cloned(),
+            operation_name: request.operation_name.clone(),
+        }
+    }
+
+    /// Puts the keys of `response`'s data in the query's order.
+    pub fn apply(&self, response: &mut Response) {
+        if let Some(document) = &self.document {
+            order_response_keys(document, self.operation_name.as_deref(), &mut response.data);
+        }
+    }
+}
+
+/// The schema as an executor whose responses, each event of a subscription included, have
+/// their keys in the query's order.
+#[derive(Clone)]
+pub struct KeyOrdered(pub PortalSchema);
+
+impl Executor for KeyOrdered {
+    async fn execute(&self, mut request: Request) -> Response {
+        let order = ResponseOrder::of(&mut request);
+        let mut response = self.0.execute(request).await;
+        order.apply(&mut response);
+        response
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        let order = ResponseOrder::of(&mut request);
+        Executor::execute_stream(&self.0, request, session_data)
+            .map(move |mut response| {
+                order.apply(&mut response);
+                response
+            })
+            .boxed()
+    }
+}
+
 /// Puts the keys of `data`, the answer to `operation_name` of `document`, in the query's order.
-pub fn order_response_keys(
+fn order_response_keys(
     document: &ExecutableDocument,
     operation_name: Option<&str>,
     data: &mut Value,

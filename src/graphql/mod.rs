@@ -39,7 +39,7 @@ use crate::{
 pub type PortalSchema = Schema<query::Query, mutation::Mutation, event::EventSubscription>;
 
 pub use event::SubscriptionSlots;
-pub use key_order::order_response_keys;
+pub use key_order::{KeyOrdered, ResponseOrder};
 
 /// What every resolver may use, shared by all requests.
 pub struct Services {
