@@ -59,9 +59,9 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         // Write-ahead logging lets readers go on while one writer writes; the busy timeout
         // makes a second writer wait for the lock instead of failing with "database is
         // locked". Every write transaction takes that lock when it begins (`begin_write`).
-        options
-            .max_connections(8)
-            .map_sqlx_sqlite_opts(sqlite_options);
+        // The pool is as large as on PostgreSQL, so that writers waiting their turn do not
+        // hold every connection while readers wait for one.
+        options.map_sqlx_sqlite_opts(sqlite_options);
     }
     let db = Database::connect(options)
         .await
