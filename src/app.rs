@@ -34,9 +34,7 @@ use crate::{
     config::{Config, Limits},
     error::{self, AppError, AppResult},
     feed::EventBus,
-    graphql::{
-        self, ClientAddress, KeyOrdered, PortalSchema, ResponseOrder, Services, SubscriptionSlots,
-    },
+    graphql::{self, ClientAddress, PortalSchema, Services, SubscriptionSlots},
     loaders::{BatchWhenIdle, Loaders, StreamLoader},
     mail::{Mailer, Round},
     metrics::Metrics,
@@ -167,8 +165,6 @@ impl App {
             }
         };
         let idle = Arc::new(Notify::new());
-        let mut request = request;
-        let order = ResponseOrder::of(&mut request);
         let request = request
             .data(authentication)
             .data(ClientAddress(client))
@@ -177,7 +173,6 @@ impl App {
                 idle.clone(),
             )));
         let mut response = BatchWhenIdle::new(self.schema.execute(request), idle).await;
-        order.apply(&mut response);
         error::classify_unhandled(&mut response);
         response
     }
@@ -291,11 +286,9 @@ impl App {
             .connection_data(payload, None)
             .await
             .map_err(|error| error.message)?;
-        Ok(async_graphql::Executor::execute_stream(
-            &KeyOrdered(self.schema.clone()),
-            request,
-            Some(Arc::new(data)),
-        ))
+        Ok(self
+            .schema
+            .execute_stream_with_session_data(request, Arc::new(data)))
     }
 
     /// Speaks `graphql-transport-ws` (or the older protocol) on an upgraded connection. The
@@ -317,14 +310,11 @@ impl App {
                 })
             });
         let app = self.clone();
-        let conversation = async_graphql::http::WebSocket::new(
-            KeyOrdered(self.schema.clone()),
-            incoming,
-            protocol,
-        )
-        .on_connection_init(move |payload| async move {
-            app.connection_data(payload, client).await
-        });
+        let conversation =
+            async_graphql::http::WebSocket::new(self.schema.clone(), incoming, protocol)
+                .on_connection_init(move |payload| async move {
+                    app.connection_data(payload, client).await
+                });
         futures_util::pin_mut!(conversation);
         while let Some(message) = conversation.next().await {
             let outgoing = match message {

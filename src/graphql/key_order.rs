@@ -6,70 +6,67 @@
 //! Every `#[Object]` and merged object does this, the query root first; mutations resolve one
 //! after another and `Plain<T>` builds its map in selection order, so they were already right.
 //! The specification orders an object's keys as its selection set collects them (fragments
-//! expanded in place, a repeated key at its first place). This module puts them so, once the
-//! response is complete: the walk follows the response, so it costs what the response costs
-//! and leaves an object whose keys are already in order as it is.
+//! expanded in place, a repeated key at its first place). [`KeyOrder`] puts them so once a
+//! response (or a subscription's event) is complete. It is an extension so that it orders by
+//! the document async-graphql executed, on every path (HTTP, WebSocket, a persisted query),
+//! and it watches no field. The walk follows the response, so it costs what the response
+//! costs, and leaves an object whose keys are already in order as it is.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_graphql::{
-    Data, Executor, Name, Request, Response, Value,
-    futures_util::stream::{BoxStream, StreamExt},
+    Name, Response, ServerResult, Value, Variables,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery},
     parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
 };
 
-use super::PortalSchema;
+/// The extension that puts response keys in the query's order.
+pub struct KeyOrder;
 
-/// What it takes to order a request's responses: its document and operation, read before the
-/// request is executed.
-pub struct ResponseOrder {
-    document: Option<ExecutableDocument>,
-    operation_name: Option<String>,
-}
-
-impl ResponseOrder {
-    /// Reads `request`'s document; async-graphql then executes the parsed document kept in it.
-    /// A document that does not parse orders nothing: its response is an error.
-    pub fn of(request: &mut Request) -> Self {
-        Self {
-            document: request.parsed_query().ok().cloned(),
-            operation_name: request.operation_name.clone(),
-        }
-    }
-
-    /// Puts the keys of `response`'s data in the query's order.
-    pub fn apply(&self, response: &mut Response) {
-        if let Some(document) = &self.document {
-            order_response_keys(document, self.operation_name.as_deref(), &mut response.data);
-        }
+impl ExtensionFactory for KeyOrder {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(KeyOrderOfRequest::default())
     }
 }
 
-/// The schema as an executor whose responses, each event of a subscription included, have
-/// their keys in the query's order.
-#[derive(Clone)]
-pub struct KeyOrdered(pub PortalSchema);
+/// One request's document, kept from its parsing to its response, or to each event of a
+/// subscription (each goes through `execute`).
+#[derive(Default)]
+struct KeyOrderOfRequest {
+    document: Mutex<Option<ExecutableDocument>>,
+}
 
-impl Executor for KeyOrdered {
-    async fn execute(&self, mut request: Request) -> Response {
-        let order = ResponseOrder::of(&mut request);
-        let mut response = self.0.execute(request).await;
-        order.apply(&mut response);
-        response
+impl KeyOrderOfRequest {
+    fn document(&self) -> MutexGuard<'_, Option<ExecutableDocument>> {
+        self.document.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
 
-    fn execute_stream(
+#[async_graphql::async_trait::async_trait]
+impl Extension for KeyOrderOfRequest {
+    async fn parse_query(
         &self,
-        mut request: Request,
-        session_data: Option<Arc<Data>>,
-    ) -> BoxStream<'static, Response> {
-        let order = ResponseOrder::of(&mut request);
-        Executor::execute_stream(&self.0, request, session_data)
-            .map(move |mut response| {
-                order.apply(&mut response);
-                response
-            })
-            .boxed()
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        *self.document() = Some(document.clone());
+        Ok(document)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        if let Some(document) = self.document().as_ref() {
+            order_response_keys(document, operation_name, &mut response.data);
+        }
+        response
     }
 }
 

@@ -39,7 +39,6 @@ use crate::{
 pub type PortalSchema = Schema<query::Query, mutation::Mutation, event::EventSubscription>;
 
 pub use event::SubscriptionSlots;
-pub use key_order::{KeyOrdered, ResponseOrder};
 
 /// What every resolver may use, shared by all requests.
 pub struct Services {
@@ -74,6 +73,7 @@ pub fn build_schema(services: Arc<Services>) -> PortalSchema {
         event::EventSubscription,
     )
     .data(services)
+    .extension(key_order::KeyOrder)
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .finish()
