@@ -76,7 +76,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli.command)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(status) => status,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -84,25 +84,26 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command) -> anyhow::Result<()> {
+/// Runs the command; an error means it could not start or stopped (exit status 1).
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
     let config = Config::from_env()?;
     let db = store::connect(&config.database_url).await?;
     store::migrate(&db).await?;
     match command {
-        Command::Migrate => {
-            tracing::info!("migrations applied");
-            Ok(())
+        Command::Migrate => tracing::info!("migrations applied"),
+        Command::CreateStaff { email, name } => {
+            create_staff(&db, &email, name.as_deref()).await?;
         }
-        Command::CreateStaff { email, name } => create_staff(&db, &email, name.as_deref()).await,
-        Command::Import { file } => import_feed(&db, &file).await,
-        Command::Generate { scale } => generate_data(&db, scale).await,
+        Command::Import { file } => return import_feed(&db, &file).await,
+        Command::Generate { scale } => generate_data(&db, scale).await?,
         Command::Serve { demo } => {
             if demo {
                 seed_demo(&db).await?;
             }
-            serve(&config, db).await
+            serve(&config, db).await?;
         }
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn create_staff(
@@ -141,10 +142,11 @@ async fn create_staff(
     Ok(())
 }
 
+/// Exits 0 when no record was rejected, `import::EXIT_SOME_REJECTED` when some were.
 async fn import_feed(
     db: &sea_orm::DatabaseConnection,
     file: &std::path::Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let summary = if file.as_os_str() == "-" {
         import::run(db, std::io::stdin().lock(), None, Clock::System).await?
@@ -155,7 +157,11 @@ async fn import_feed(
         import::run(db, std::io::BufReader::new(opened), size, Clock::System).await?
     };
     println!("{}", import::report(&summary, started));
-    Ok(())
+    Ok(if summary.rejected == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(import::EXIT_SOME_REJECTED)
+    })
 }
 
 async fn generate_data(db: &sea_orm::DatabaseConnection, scale: u64) -> anyhow::Result<()> {

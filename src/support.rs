@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use entities::support_request;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use crate::{
     auth::Viewer,
@@ -11,7 +11,7 @@ use crate::{
     error::{AppError, AppResult},
     mail::letters::{self, SupportLetter},
     store::{
-        Scope, accounts, lookups, outbox,
+        self, Scope, accounts, lookups, outbox,
         support::{self, NewSupportRequest},
     },
 };
@@ -60,7 +60,7 @@ pub async fn request(
     let company_id = viewer.company_id.ok_or(AppError::Forbidden(
         "support requests come from a customer's people",
     ))?;
-    let txn = db.begin().await?;
+    let txn = store::begin_write(db).await?;
     let company = lookups::company(&txn, Scope::Everything, company_id)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("company {company_id} missing")))?;

@@ -131,3 +131,180 @@ async fn the_import_command_reads_a_file_and_prints_a_summary() {
         "{stdout}"
     );
 }
+
+async fn import_bytes(world: &World, feed: &[u8]) -> import::Summary {
+    import::run(&world.app.db, feed, None, Clock::fixed(common::now()))
+        .await
+        .unwrap()
+}
+
+fn vendor(name: &str) -> String {
+    format!(r#"{{"kind": "vendor", "name": "{name}", "softwareAfterHardware": false}}"#)
+}
+
+/// Vendor records V-1 … V-`count`, a line each.
+fn vendors(count: usize) -> Vec<u8> {
+    (1..=count)
+        .flat_map(|index| format!("{}\n", vendor(&format!("V-{index}"))).into_bytes())
+        .collect()
+}
+
+async fn vendor_count(world: &World) -> usize {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    entities::vendor::Entity::find()
+        .count(&world.app.db)
+        .await
+        .unwrap() as usize
+}
+
+#[tokio::test]
+async fn a_line_that_is_not_utf8_is_rejected_with_its_number_and_the_rest_goes_on() {
+    let world = World::new().await;
+    let mut feed = vendors(3);
+    // "Café" in Latin-1: the é is the single byte 0xE9.
+    feed.extend_from_slice(
+        b"{\"kind\": \"vendor\", \"name\": \"Caf\xE9\", \"softwareAfterHardware\": false}\n",
+    );
+    feed.extend(format!("{}\r\n", vendor("After-1")).into_bytes());
+    feed.extend(format!("{}\n", vendor("After-2")).into_bytes());
+    let before = vendor_count(&world).await;
+    let summary = import_bytes(&world, &feed).await;
+    assert_eq!(
+        (summary.applied, summary.unchanged, summary.rejected),
+        (5, 0, 1)
+    );
+    assert_eq!(
+        summary.rejections,
+        [(4, "not UTF-8: byte 32 of the line is not valid".to_owned())]
+    );
+    assert_eq!(vendor_count(&world).await, before + 5);
+}
+
+#[tokio::test]
+async fn a_leading_byte_order_mark_is_skipped_and_elsewhere_is_not_a_record() {
+    let world = World::new().await;
+    let feed = format!("\u{FEFF}{}\n\u{FEFF}{}\n", vendor("Bom-1"), vendor("Bom-2"));
+    let summary = import_bytes(&world, feed.as_bytes()).await;
+    assert_eq!((summary.applied, summary.rejected), (1, 1));
+    assert_eq!(summary.rejections[0].0, 2);
+    assert!(
+        summary.rejections[0].1.starts_with("not a record: "),
+        "{:?}",
+        summary.rejections
+    );
+}
+
+#[tokio::test]
+async fn a_line_longer_than_the_limit_is_rejected_and_the_rest_goes_on() {
+    let world = World::new().await;
+    let long_name = "x".repeat(import::MAX_LINE_BYTES);
+    let long_line = vendor(&long_name);
+    let mut feed = vendors(1);
+    feed.extend(format!("{long_line}\n").into_bytes());
+    feed.extend(vendor("After").into_bytes());
+    let summary = import_bytes(&world, &feed).await;
+    assert_eq!((summary.applied, summary.rejected), (2, 1));
+    assert_eq!(
+        summary.rejections,
+        [(
+            2,
+            format!(
+                "the line has {} bytes, more than the 1048576 a line may have",
+                long_line.len()
+            )
+        )]
+    );
+}
+
+#[tokio::test]
+async fn text_fields_have_limits_in_the_import_and_the_mutations_alike() {
+    let world = World::new().await;
+    let longest = "n".repeat(customer_portal::store::writes::MAX_NAME_CHARS);
+    let too_long = format!("{longest}n");
+    let feed = format!("{}\n{}\n", vendor(&longest), vendor(&too_long));
+    let summary = import_bytes(&world, feed.as_bytes()).await;
+    assert_eq!((summary.applied, summary.rejected), (1, 1));
+    assert_eq!(
+        summary.rejections,
+        [(
+            2,
+            "`input.name` must have at most 200 characters (input.name)".to_owned()
+        )]
+    );
+
+    let upsert = "mutation($name: String!) { upsertVendor(input: {name: $name, softwareAfterHardware: true}) { name } }";
+    let refused = world
+        .app
+        .run(Some(&world.staff), upsert, json!({"name": too_long}))
+        .await;
+    assert_eq!(common::error_code(&refused), "BAD_USER_INPUT");
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "input.name");
+    let confirm = world
+        .app
+        .run(
+            Some(&world.staff),
+            "mutation($n: String!) { confirmOrder(orderNumber: $n) { status } }",
+            json!({"n": "S".repeat(customer_portal::store::writes::MAX_KEY_CHARS + 1)}),
+        )
+        .await;
+    assert_eq!(
+        confirm["errors"][0]["message"],
+        "`orderNumber` must have at most 100 characters"
+    );
+    assert_eq!(confirm["errors"][0]["extensions"]["field"], "orderNumber");
+}
+
+/// Runs `customer-portal import` on `feed`; returns its exit status and standard output.
+fn import_command(world: &World, feed: &[u8]) -> (Option<i32>, String) {
+    static FEEDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "customer-portal-feed-{}-{}.jsonl",
+        std::process::id(),
+        FEEDS.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    ));
+    std::fs::write(&path, feed).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_customer-portal"))
+        .arg("import")
+        .arg(&path)
+        .env("DATABASE_URL", world.app.database_url())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_exit_status_tells_all_applied_from_some_rejected_from_not_started() {
+    let world = World::new().await;
+    let (status, _) = import_command(&world, &vendors(2));
+    assert_eq!(status, Some(0));
+
+    let mut feed = vendors(2);
+    feed.extend_from_slice(b"\xFF\n");
+    let (status, stdout) = import_command(&world, &feed);
+    assert_eq!(
+        status,
+        Some(i32::from(import::EXIT_SOME_REJECTED)),
+        "{stdout}"
+    );
+    assert!(
+        stdout.starts_with("0 applied, 2 unchanged, 1 rejected: 3 records in "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\n  line 3: not UTF-8: byte 1 of the line is not valid"),
+        "{stdout}"
+    );
+
+    let missing = std::process::Command::new(env!("CARGO_BIN_EXE_customer-portal"))
+        .args(["import", "no-such-feed.jsonl"])
+        .env("DATABASE_URL", world.app.database_url())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+}

@@ -497,44 +497,62 @@ async fn the_summary_counts_orders_by_status_and_open_lines() {
     );
 }
 
+/// Upserts an order of Beta dated `order_date` through the API; it reaches the portal today.
+async fn order_dated(world: &World, number: &str, order_date: &str) {
+    let input = json!({
+        "orderNumber": number, "customerNumber": "C-2", "orderDate": order_date, "currency": "EUR",
+        "lines": [{"lineNumber": 1, "sku": "HW-1", "quantity": 1, "unitPrice": "1"}],
+    });
+    world
+        .app
+        .data(
+            &world.staff,
+            "mutation($input: OrderInput!) { upsertOrder(input: $input) { orderNumber } }",
+            json!({"input": input}),
+        )
+        .await;
+}
+
 #[tokio::test]
-async fn the_back_office_lists_orders_awaiting_approval_for_more_than_three_business_days() {
+async fn the_back_office_lists_orders_awaiting_approval_three_business_days_after_their_order_date()
+{
     let world = World::new().await;
     let app = &world.app;
-    // Received Tuesday 17 November: three business days later is Friday 20; overdue on Monday 23.
-    let tuesday = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 17, 9, 0, 0).unwrap();
-    let wednesday =
-        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 18, 9, 0, 0).unwrap();
-    for (number, received) in [("SO-OLD", tuesday), ("SO-NEW", wednesday)] {
-        let input = customer_portal::store::writes::OrderInput {
-            order_number: number.into(),
-            customer_number: "C-2".into(),
-            customer_reference: None,
-            order_date: common::date("2026-11-17"),
-            requested_delivery_date: None,
-            currency: "EUR".into(),
-            lines: vec![customer_portal::store::writes::LineInput {
-                line_number: 1,
-                sku: "HW-1".into(),
-                quantity: 1,
-                unit_price: rust_decimal::Decimal::ONE,
-                eta: None,
-            }],
-        };
-        customer_portal::store::writes::upsert_order(&app.db, input, received)
-            .await
-            .unwrap();
+    // Today is Monday 23 November; every order reaches the portal today.
+    for (number, order_date) in [
+        // Ten days old: overdue although it was received today.
+        ("SO-OLD", "2026-11-13"),
+        // Tuesday: Wednesday, Thursday, Friday are its three days; overdue on Monday.
+        ("SO-TUE", "2026-11-17"),
+        // Wednesday: the weekend does not count, so Monday is its third day and still in time.
+        ("SO-WED", "2026-11-18"),
+        ("SO-TODAY", "2026-11-23"),
+        // As old as SO-OLD, but cancelled or approved: neither is waiting.
+        ("SO-CANCELLED", "2026-11-13"),
+        ("SO-APPROVED", "2026-11-13"),
+    ] {
+        order_dated(&world, number, order_date).await;
     }
+    app.data(
+        &world.staff,
+        "mutation { cancelOrder(orderNumber: \"SO-CANCELLED\") { status } }",
+        json!({}),
+    )
+    .await;
+    app.confirm("SO-APPROVED").await;
     let overdue = app
         .data(
             &world.staff,
-            "{ overdueApprovals { orderNumber company { customerNumber } } }",
+            "{ overdueApprovals { orderNumber orderDate company { customerNumber } } }",
             json!({}),
         )
         .await;
     assert_eq!(
         overdue["overdueApprovals"],
-        json!([{"orderNumber": "SO-OLD", "company": {"customerNumber": "C-2"}}])
+        json!([
+            {"orderNumber": "SO-OLD", "orderDate": "2026-11-13", "company": {"customerNumber": "C-2"}},
+            {"orderNumber": "SO-TUE", "orderDate": "2026-11-17", "company": {"customerNumber": "C-2"}},
+        ])
     );
     let refused = app
         .run(

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use entities::user;
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::{Role, Viewer, token::new_opaque_secret};
 use crate::{
@@ -13,6 +13,7 @@ use crate::{
     error::{AppError, AppResult},
     mail::letters,
     store::{
+        self,
         accounts::{self, NewUser, STATUS_DISABLED, STATUS_INVITED},
         lookups, outbox,
     },
@@ -128,7 +129,7 @@ impl Onboarding<'_> {
         let customer_number = required("customerNumber", customer_number, 50)?;
         let admin_email = email("adminEmail", admin_email)?;
         let admin_name = optional_name(admin_name)?;
-        let txn = self.db.begin().await?;
+        let txn = store::begin_write(self.db).await?;
         let existing_company = accounts::company_by_customer_number(&txn, &customer_number).await?;
         let existing_user = accounts::user_by_email(&txn, &admin_email).await?;
         let admin = match (existing_company, existing_user) {
@@ -200,7 +201,7 @@ impl Onboarding<'_> {
         };
         let email_address = email("email", email_address)?;
         let name = optional_name(name)?;
-        let txn = self.db.begin().await?;
+        let txn = store::begin_write(self.db).await?;
         let language = match language {
             Some(language) => language,
             None => accounts::user_by_id(&txn, viewer.user_id)
@@ -259,7 +260,7 @@ impl Onboarding<'_> {
         user_id: i64,
         now: DateTime<Utc>,
     ) -> AppResult<user::Model> {
-        let txn = self.db.begin().await?;
+        let txn = store::begin_write(self.db).await?;
         let Some(target) = lookups::user(&txn, viewer.scope(), user_id).await? else {
             return Err(AppError::NotFound("user".into()));
         };

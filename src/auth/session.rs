@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use entities::{activation_token, user};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::{
     password::{check_new_password, hash_password, verify_password},
@@ -20,7 +20,10 @@ use super::{
 use crate::{
     config::Limits,
     error::{AppError, AppResult},
-    store::accounts::{self, STATUS_ACTIVE},
+    store::{
+        self,
+        accounts::{self, STATUS_ACTIVE},
+    },
 };
 
 /// Prefix of refresh tokens, so that a leaked one is recognisable.
@@ -157,7 +160,7 @@ impl Sessions<'_> {
         now: DateTime<Utc>,
     ) -> AppResult<IssuedSession> {
         let hash = hash_opaque_secret(refresh_token);
-        let txn = self.db.begin().await?;
+        let txn = store::begin_write(self.db).await?;
         let Some(stored) = accounts::refresh_token_by_hash(&txn, &hash).await? else {
             return Err(AppError::Unauthenticated(BAD_REFRESH));
         };
@@ -230,7 +233,7 @@ impl Sessions<'_> {
         }
         weak("newPassword", &user.email, new)?;
         let hash = hashed(new).await?;
-        let txn = self.db.begin().await?;
+        let txn = store::begin_write(self.db).await?;
         accounts::set_password(&txn, user.id, &hash).await?;
         accounts::end_sessions_of(&txn, user.id, Some(session), now).await?;
         txn.commit().await?;
@@ -256,7 +259,7 @@ impl Sessions<'_> {
         };
         weak("newPassword", &user.email, new_password)?;
         let hash = hashed(new_password).await?;
-        let txn = self.db.begin().await?;
+        let txn = store::begin_write(self.db).await?;
         if !accounts::mark_activation_used(&txn, activation.id, now).await? {
             return Err(expired());
         }

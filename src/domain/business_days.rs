@@ -2,7 +2,8 @@
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
-/// Number of business days a received order may wait for approval before it is overdue.
+/// Number of business days after its order date an order may wait for approval before it is
+/// overdue.
 pub const APPROVAL_SLA_BUSINESS_DAYS: u32 = 3;
 
 /// Returns the date that is `days` business days after `start`.
@@ -33,24 +34,25 @@ pub fn add_business_days(start: NaiveDate, days: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
-/// Whether an order received on `received` and still not approved is overdue on `today`.
+/// Whether an order dated `ordered` and still not approved is overdue on `today`.
 ///
-/// The approver has the whole of the third business day after receipt, so the order only
-/// becomes overdue the day after that deadline.
-pub fn is_approval_overdue(received: NaiveDate, today: NaiveDate) -> bool {
-    add_business_days(received, APPROVAL_SLA_BUSINESS_DAYS) < today
+/// The days count from the order date, the day the customer counts from, however late the
+/// order reached the portal. The approver has the whole of the third business day after it,
+/// so the order only becomes overdue the day after that deadline.
+pub fn is_approval_overdue(ordered: NaiveDate, today: NaiveDate) -> bool {
+    add_business_days(ordered, APPROVAL_SLA_BUSINESS_DAYS) < today
 }
 
-/// The latest receipt date that makes an unapproved order overdue on `today`.
+/// The latest order date that makes an unapproved order overdue on `today`.
 ///
-/// Lets SQL filter with `received_on <= latest_overdue_receipt_date(today)` instead of
-/// evaluating business days per row: for every date `r`,
-/// `r <= latest_overdue_receipt_date(today)` exactly when `is_approval_overdue(r, today)`.
+/// Lets SQL filter with `order_date <= latest_overdue_order_date(today)` instead of
+/// evaluating business days per row: for every date `d`,
+/// `d <= latest_overdue_order_date(today)` exactly when `is_approval_overdue(d, today)`.
 /// Saturates at [`NaiveDate::MIN`] instead of panicking.
-pub fn latest_overdue_receipt_date(today: NaiveDate) -> NaiveDate {
-    // The deadline never moves backwards as the receipt date moves forwards, so the overdue
+pub fn latest_overdue_order_date(today: NaiveDate) -> NaiveDate {
+    // The deadline never moves backwards as the order date moves forwards, so the overdue
     // dates form a prefix of the calendar and walking back from `today` finds its end. The
-    // walk is short: the deadline lies at most a week after receipt.
+    // walk is short: the deadline lies at most a week after the order date.
     let mut candidate = today;
     while !is_approval_overdue(candidate, today) {
         match candidate.pred_opt() {
@@ -168,44 +170,49 @@ mod tests {
     #[test]
     fn approval_becomes_overdue_the_day_after_the_third_business_day() {
         let cases = [
-            ("monday receipt, thursday deadline", june(3), june(6), false),
-            ("monday receipt, friday", june(3), june(7), true),
             (
-                "friday receipt, wednesday deadline",
+                "monday order date, thursday deadline",
+                june(3),
+                june(6),
+                false,
+            ),
+            ("monday order date, friday", june(3), june(7), true),
+            (
+                "friday order date, wednesday deadline",
                 june(7),
                 june(12),
                 false,
             ),
-            ("friday receipt, thursday", june(7), june(13), true),
+            ("friday order date, thursday", june(7), june(13), true),
             (
-                "saturday receipt counts like friday",
+                "saturday order date counts like friday",
                 june(8),
                 june(12),
                 false,
             ),
-            ("saturday receipt, thursday", june(8), june(13), true),
+            ("saturday order date, thursday", june(8), june(13), true),
             (
-                "wednesday receipt, deadline monday",
+                "wednesday order date, deadline monday",
                 june(5),
                 june(10),
                 false,
             ),
-            ("wednesday receipt, tuesday", june(5), june(11), true),
+            ("wednesday order date, tuesday", june(5), june(11), true),
             (
-                "tuesday receipt, weekend after friday deadline",
+                "tuesday order date, weekend after friday deadline",
                 june(4),
                 june(8),
                 true,
             ),
-            ("same day receipt", june(10), june(10), false),
+            ("same day order date", june(10), june(10), false),
         ];
-        for (name, received, today, overdue) in cases {
-            assert_eq!(is_approval_overdue(received, today), overdue, "{name}");
+        for (name, ordered, today, overdue) in cases {
+            assert_eq!(is_approval_overdue(ordered, today), overdue, "{name}");
         }
     }
 
     #[test]
-    fn latest_overdue_receipt_date_follows_the_weekday_table() {
+    fn latest_overdue_order_date_follows_the_weekday_table() {
         let cases = [
             ("monday", june(10), june(4)),
             ("tuesday", june(11), june(5)),
@@ -216,27 +223,27 @@ mod tests {
             ("sunday", june(16), june(11)),
         ];
         for (name, today, latest) in cases {
-            assert_eq!(latest_overdue_receipt_date(today), latest, "{name}");
+            assert_eq!(latest_overdue_order_date(today), latest, "{name}");
         }
     }
 
     #[test]
-    fn receipt_on_or_before_latest_overdue_date_is_exactly_overdue() {
+    fn an_order_date_on_or_before_the_latest_overdue_date_is_exactly_overdue() {
         for today in all_days(date(2024, 1, 1), date(2024, 4, 30)) {
-            let latest = latest_overdue_receipt_date(today);
+            let latest = latest_overdue_order_date(today);
             let window = all_days(today - Days::new(21), today + Days::new(7));
-            for received in window {
+            for ordered in window {
                 assert_eq!(
-                    received <= latest,
-                    is_approval_overdue(received, today),
-                    "received {received}, today {today}, latest {latest}"
+                    ordered <= latest,
+                    is_approval_overdue(ordered, today),
+                    "ordered {ordered}, today {today}, latest {latest}"
                 );
             }
         }
     }
 
     #[test]
-    fn latest_overdue_receipt_date_saturates_at_the_start_of_the_calendar() {
-        assert_eq!(latest_overdue_receipt_date(NaiveDate::MIN), NaiveDate::MIN);
+    fn latest_overdue_order_date_saturates_at_the_start_of_the_calendar() {
+        assert_eq!(latest_overdue_order_date(NaiveDate::MIN), NaiveDate::MIN);
     }
 }

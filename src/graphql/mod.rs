@@ -8,6 +8,7 @@ pub(crate) mod catalogue;
 mod event;
 mod ids;
 mod invoice;
+mod key_order;
 mod mutation;
 mod node;
 mod order;
@@ -73,6 +74,7 @@ pub fn build_schema(services: Arc<Services>) -> PortalSchema {
     let limits = services.limits.clone();
     builder()
         .data(services)
+        .extension(key_order::KeyOrder)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(

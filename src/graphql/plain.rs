@@ -9,8 +9,8 @@
 //!
 //! The schema does not change: `Plain<T>` registers and names itself as `T`. A selection it
 //! does not take apart plainly (a fragment, a response key given twice) goes to `T`'s own
-//! resolution, so the answer is always async-graphql's. The schema installs no extension;
-//! one that watches every field would not see the plain ones.
+//! resolution, so the answer is always async-graphql's. The schema's one extension (response
+//! keys in the query's order) watches no field; one that did would not see the plain ones.
 
 use std::{borrow::Cow, pin::Pin};
 

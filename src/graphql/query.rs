@@ -16,7 +16,7 @@ use super::{
 use crate::{
     auth::Action,
     config::Limits,
-    domain::business_days::latest_overdue_receipt_date,
+    domain::business_days::latest_overdue_order_date,
     error::{AppError, AppResult},
     loaders::OrderById,
     store::{
@@ -200,12 +200,13 @@ impl OrderQuery {
         Ok(summary.into())
     }
 
-    /// Back office only: orders not yet visible to their customer for longer than 3 business days.
+    /// Back office only: orders not yet visible to their customer more than 3 business days
+    /// after their order date, oldest first; cancelled orders are not listed.
     async fn overdue_approvals(&self, ctx: &Context<'_>) -> Result<Vec<Order>> {
         ctx.viewer()?.require(Action::BackOffice)?;
         let services = ctx.services()?;
-        let received_by = latest_overdue_receipt_date(services.clock.today());
-        let orders = store::orders::awaiting_approval_since(&services.db, received_by).await?;
+        let ordered_by = latest_overdue_order_date(services.clock.today());
+        let orders = store::orders::awaiting_approval_since(&services.db, ordered_by).await?;
         Ok(orders.into_iter().map(Order).collect())
     }
 

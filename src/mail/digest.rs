@@ -12,7 +12,7 @@ use entities::{
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
-    JoinType, QueryFilter, QueryOrder, TransactionTrait,
+    JoinType, QueryFilter, QueryOrder,
     sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
 };
 
@@ -21,7 +21,7 @@ use crate::{
     domain::{language::Language, status::Status},
     error::{AppError, AppResult},
     mail::letters,
-    store::{accounts::STATUS_ACTIVE, events::EventKind, outbox},
+    store::{self, accounts::STATUS_ACTIVE, events::EventKind, outbox},
 };
 
 /// Customers hear of an order's changes at most this often.
@@ -62,7 +62,7 @@ pub async fn queue_due(
                 .filter_map(|event| facts.describe(event, language))
                 .collect()
         };
-        let txn = db.begin().await?;
+        let txn = store::begin_write(db).await?;
         if items(Language::default()).is_empty() {
             advance(&txn, order_id, through).await?;
         } else if claim(&txn, order_id, through, now).await? {

@@ -354,21 +354,16 @@ pub async fn by_id(
         .await?)
 }
 
-/// Orders not yet approved and received on or before `received_by` (a date in UTC), oldest first.
+/// Orders neither approved nor cancelled and dated on or before `ordered_by`, oldest first.
 pub async fn awaiting_approval_since(
     db: &impl ConnectionTrait,
-    received_by: NaiveDate,
+    ordered_by: NaiveDate,
 ) -> AppResult<Vec<order::Model>> {
-    let before = received_by
-        .succ_opt()
-        .and_then(|day| day.and_hms_opt(0, 0, 0))
-        .map(|midnight| midnight.and_utc())
-        .ok_or_else(|| anyhow::anyhow!("date out of range: {received_by}"))?;
     Ok(order::Entity::find()
         .filter(order::Column::ConfirmedAt.is_null())
         .filter(order::Column::CancelledAt.is_null())
-        .filter(order::Column::ReceivedAt.lt(before))
-        .order_by_asc(order::Column::ReceivedAt)
+        .filter(order::Column::OrderDate.lte(ordered_by))
+        .order_by_asc(order::Column::OrderDate)
         .order_by_asc(order::Column::Id)
         .all(db)
         .await?)

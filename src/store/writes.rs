@@ -17,7 +17,7 @@ use sea_orm::{
 
 use crate::{
     domain::{
-        eta::{DeliveryMethod, LineDelivery, ProductKind, awaiting_hardware, hardware_all_shipped},
+        eta::{DeliveryMethod, ProductKind},
         status::{LineFacts, OrderState, Progress, order_status},
     },
     error::{AppError, AppResult},
@@ -136,7 +136,30 @@ impl<T> Written<T> {
     }
 }
 
-fn required(field: &str, value: &str) -> AppResult<String> {
+/// Longest business key (an order, customer, shipment or invoice number, a SKU, a serial or
+/// tracking number), in characters.
+pub const MAX_KEY_CHARS: usize = 100;
+/// Longest name (a vendor's, a carrier's), customer reference or e-mail address, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest free text (a product description, the reason of an ETA change, a tracking URL), in
+/// characters.
+pub const MAX_TEXT_CHARS: usize = 2_000;
+
+fn within(field: &str, value: &str, max_chars: usize) -> AppResult<()> {
+    if value.chars().count() > max_chars {
+        return Err(AppError::bad_input(
+            field,
+            format!("`{field}` must have at most {max_chars} characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn optional(field: &str, value: Option<&str>, max_chars: usize) -> AppResult<()> {
+    value.map_or(Ok(()), |value| within(field, value, max_chars))
+}
+
+fn required(field: &str, value: &str, max_chars: usize) -> AppResult<String> {
     let value = value.trim();
     if value.is_empty() {
         return Err(AppError::bad_input(
@@ -144,6 +167,7 @@ fn required(field: &str, value: &str) -> AppResult<String> {
             format!("`{field}` must not be empty"),
         ));
     }
+    within(field, value, max_chars)?;
     Ok(value.to_owned())
 }
 
@@ -162,8 +186,8 @@ pub async fn upsert_vendor(
     db: &impl TransactionTrait,
     input: VendorInput,
 ) -> AppResult<Written<vendor::Model>> {
-    let name = required("input.name", &input.name)?;
-    db.transaction::<_, _, AppError>(|txn| {
+    let name = required("input.name", &input.name, MAX_NAME_CHARS)?;
+    super::write(db, |txn| {
         Box::pin(async move {
             match vendor::Entity::find()
                 .filter(vendor::Column::Name.eq(&name))
@@ -193,7 +217,6 @@ pub async fn upsert_vendor(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Creates the product or updates it; the vendor must exist.
@@ -201,10 +224,10 @@ pub async fn upsert_product(
     db: &impl TransactionTrait,
     input: ProductInput,
 ) -> AppResult<Written<product::Model>> {
-    let sku = required("input.sku", &input.sku)?;
-    let description = required("input.description", &input.description)?;
-    let vendor_name = required("input.vendorName", &input.vendor_name)?;
-    db.transaction::<_, _, AppError>(|txn| {
+    let sku = required("input.sku", &input.sku, MAX_KEY_CHARS)?;
+    let description = required("input.description", &input.description, MAX_TEXT_CHARS)?;
+    let vendor_name = required("input.vendorName", &input.vendor_name, MAX_NAME_CHARS)?;
+    super::write(db, |txn| {
         Box::pin(async move {
             let vendor = vendor::Entity::find()
                 .filter(vendor::Column::Name.eq(&vendor_name))
@@ -261,7 +284,6 @@ pub async fn upsert_product(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// A validated order line, ready to store.
@@ -281,8 +303,17 @@ pub async fn upsert_order(
     input: OrderInput,
     now: DateTime<Utc>,
 ) -> AppResult<Written<order::Model>> {
-    let order_number = required("input.orderNumber", &input.order_number)?;
-    let customer_number = required("input.customerNumber", &input.customer_number)?;
+    let order_number = required("input.orderNumber", &input.order_number, MAX_KEY_CHARS)?;
+    let customer_number = required(
+        "input.customerNumber",
+        &input.customer_number,
+        MAX_KEY_CHARS,
+    )?;
+    optional(
+        "input.customerReference",
+        input.customer_reference.as_deref(),
+        MAX_NAME_CHARS,
+    )?;
     let currency = input.currency.trim().to_owned();
     if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
         return Err(AppError::bad_input(
@@ -308,8 +339,13 @@ pub async fn upsert_order(
             ));
         }
         positive(&format!("input.lines[{index}].quantity"), line.quantity)?;
+        within(
+            &format!("input.lines[{index}].sku"),
+            line.sku.trim(),
+            MAX_KEY_CHARS,
+        )?;
     }
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let company = company::Entity::find()
                 .filter(company::Column::CustomerNumber.eq(&customer_number))
@@ -346,7 +382,10 @@ pub async fn upsert_order(
             let order = match existing {
                 Some(existing) => {
                     let stored = stored_lines(txn, existing.id).await?;
-                    let approved = existing.confirmed_at.is_some() || existing.cancelled_at.is_some();
+                    // An order with shipped or invoiced units counts as approved: its lines
+                    // carry facts and cannot be replaced.
+                    let under_way = stored.iter().any(|(line, _)| line.shipped_quantity > 0 || line.invoiced_quantity > 0);
+                    let approved = existing.confirmed_at.is_some() || existing.cancelled_at.is_some() || under_way;
                     // Once approved, a line's ETA belongs to updateEtas: the ERP resending the
                     // order with the ETA it first had is not a change.
                     let same_line = |stored: &LineRow, sent: &LineRow| stored == sent || (approved && LineRow { eta: stored.eta, ..sent.clone() } == *stored);
@@ -358,7 +397,7 @@ pub async fn upsert_order(
                     }
                     if approved {
                         return Err(AppError::Conflict(format!(
-                            "order {order_number} is already approved or cancelled: change it through updateEtas, cancelOrderLine and the other back-office mutations"
+                            "order {order_number} is already approved, under way or cancelled: change it through updateEtas, cancelOrderLine and the other back-office mutations"
                         )));
                     }
                     replace_lines(txn, existing.id, &currency, stored, &rows, now).await?;
@@ -395,7 +434,6 @@ pub async fn upsert_order(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 async fn record_eta_change(
@@ -514,6 +552,7 @@ async fn find_order(
     field: &str,
     order_number: &str,
 ) -> AppResult<order::Model> {
+    within(field, order_number.trim(), MAX_KEY_CHARS)?;
     order::Entity::find()
         .filter(order::Column::OrderNumber.eq(order_number.trim()))
         .one(db)
@@ -521,16 +560,13 @@ async fn find_order(
         .ok_or_else(|| AppError::bad_input(field, format!("no order has number {order_number:?}")))
 }
 
-fn require_open(order: &order::Model) -> AppResult<()> {
+/// Refuses a fact for a cancelled order. One the portal has not approved yet is still
+/// recorded: the ERP reporting it says the order was processed, and its customer sees it once
+/// approved.
+fn require_not_cancelled(order: &order::Model) -> AppResult<()> {
     if order.cancelled_at.is_some() {
         return Err(AppError::Conflict(format!(
             "order {} is cancelled",
-            order.order_number
-        )));
-    }
-    if order.confirmed_at.is_none() {
-        return Err(AppError::Conflict(format!(
-            "order {} is not approved yet: confirm it first",
             order.order_number
         )));
     }
@@ -571,7 +607,7 @@ pub async fn confirm_order(
     now: DateTime<Utc>,
 ) -> AppResult<Written<order::Model>> {
     let order_number = order_number.to_owned();
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let order = find_order(txn, "orderNumber", &order_number).await?;
             if order.cancelled_at.is_some() {
@@ -591,7 +627,6 @@ pub async fn confirm_order(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Cancels the whole order; refused once anything of it has shipped.
@@ -601,7 +636,7 @@ pub async fn cancel_order(
     now: DateTime<Utc>,
 ) -> AppResult<Written<order::Model>> {
     let order_number = order_number.to_owned();
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let order = find_order(txn, "orderNumber", &order_number).await?;
             if order.cancelled_at.is_some() {
@@ -625,7 +660,6 @@ pub async fn cancel_order(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Cancels one line of which nothing has shipped.
@@ -636,7 +670,7 @@ pub async fn cancel_order_line(
     now: DateTime<Utc>,
 ) -> AppResult<Written<order_line::Model>> {
     let order_number = order_number.to_owned();
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let order = find_order(txn, "orderNumber", &order_number).await?;
             let lines = lines_by_number(txn, order.id).await?;
@@ -655,7 +689,6 @@ pub async fn cancel_order_line(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Applies all the ETA updates or none. A change appends to the line's history; the same
@@ -665,7 +698,14 @@ pub async fn update_etas(
     updates: Vec<EtaUpdate>,
     now: DateTime<Utc>,
 ) -> AppResult<Written<Vec<order_line::Model>>> {
-    db.transaction::<_, _, AppError>(|txn| {
+    for (index, update) in updates.iter().enumerate() {
+        optional(
+            &format!("updates[{index}].reason"),
+            update.reason.as_deref(),
+            MAX_TEXT_CHARS,
+        )?;
+    }
+    super::write(db, |txn| {
         Box::pin(async move {
             let mut changed_orders = HashSet::new();
             let mut result = Vec::with_capacity(updates.len());
@@ -713,7 +753,6 @@ pub async fn update_etas(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Records a shipment. Sent again unchanged it is accepted as it is; a different shipment
@@ -723,7 +762,22 @@ pub async fn record_shipment(
     input: ShipmentInput,
     now: DateTime<Utc>,
 ) -> AppResult<Written<shipment::Model>> {
-    let shipment_number = required("input.shipmentNumber", &input.shipment_number)?;
+    let shipment_number = required(
+        "input.shipmentNumber",
+        &input.shipment_number,
+        MAX_KEY_CHARS,
+    )?;
+    optional("input.carrier", input.carrier.as_deref(), MAX_NAME_CHARS)?;
+    optional(
+        "input.trackingNumber",
+        input.tracking_number.as_deref(),
+        MAX_KEY_CHARS,
+    )?;
+    optional(
+        "input.trackingUrl",
+        input.tracking_url.as_deref(),
+        MAX_TEXT_CHARS,
+    )?;
     if input.lines.is_empty() {
         return Err(AppError::bad_input(
             "input.lines",
@@ -744,7 +798,11 @@ pub async fn record_shipment(
             ));
         }
         for serial in &line.serial_numbers {
-            let serial = required(&format!("input.lines[{index}].serialNumbers"), serial)?;
+            let serial = required(
+                &format!("input.lines[{index}].serialNumbers"),
+                serial,
+                MAX_KEY_CHARS,
+            )?;
             if !serials_in_input.insert(serial.clone()) {
                 return Err(AppError::bad_input(
                     format!("input.lines[{index}].serialNumbers"),
@@ -753,7 +811,7 @@ pub async fn record_shipment(
             }
         }
     }
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let order = find_order(txn, "input.orderNumber", &input.order_number).await?;
             if let Some(existing) = shipment::Entity::find()
@@ -769,7 +827,7 @@ pub async fn record_shipment(
                     )))
                 };
             }
-            require_open(&order)?;
+            require_not_cancelled(&order)?;
             let lines = lines_by_number(txn, order.id).await?;
             let products = products_of(txn, &lines).await?;
             let mut seen_lines = HashSet::new();
@@ -866,65 +924,6 @@ pub async fn record_shipment(
         })
     })
     .await
-    .map_err(Into::into)
-}
-
-/// What the delivery rules need of each line of an order, by line id: two statements.
-async fn line_deliveries(
-    db: &impl ConnectionTrait,
-    lines: &HashMap<i32, order_line::Model>,
-) -> AppResult<HashMap<i64, LineDelivery>> {
-    let product_ids: Vec<i64> = lines.values().map(|line| line.product_id).collect();
-    let products: HashMap<i64, product::Model> = product::Entity::find()
-        .filter(product::Column::Id.is_in(product_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|product| (product.id, product))
-        .collect();
-    let vendor_ids: Vec<i64> = products.values().map(|product| product.vendor_id).collect();
-    let vendors: HashMap<i64, bool> = vendor::Entity::find()
-        .filter(vendor::Column::Id.is_in(vendor_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|vendor| (vendor.id, vendor.software_after_hardware))
-        .collect();
-    let mut deliveries = HashMap::with_capacity(lines.len());
-    for line in lines.values() {
-        let product = products.get(&line.product_id).ok_or_else(|| {
-            anyhow::anyhow!(
-                "product {} of order line {} is missing",
-                line.product_id,
-                line.id
-            )
-        })?;
-        let broken = |error: crate::domain::status::UnknownVariant| {
-            AppError::Internal(anyhow::anyhow!("product {}: {error}", product.sku))
-        };
-        deliveries.insert(
-            line.id,
-            LineDelivery {
-                kind: product.kind.parse().map_err(broken)?,
-                vendor_software_after_hardware: vendors
-                    .get(&product.vendor_id)
-                    .copied()
-                    .unwrap_or(false),
-                method: product.delivery_method.parse().map_err(broken)?,
-                eta: line.eta,
-                facts: LineFacts {
-                    cancelled: line.cancelled_at.is_some(),
-                    progress: Progress {
-                        ordered: line.quantity,
-                        shipped: line.shipped_quantity,
-                        delivered: line.delivered_quantity,
-                        invoiced: line.invoiced_quantity,
-                    },
-                },
-            },
-        );
-    }
-    Ok(deliveries)
 }
 
 async fn products_of(
@@ -1025,8 +1024,9 @@ pub async fn mark_shipment_delivered(
     delivered_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> AppResult<Written<shipment::Model>> {
+    within("shipmentNumber", shipment_number.trim(), MAX_KEY_CHARS)?;
     let shipment_number = shipment_number.to_owned();
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let shipment = shipment::Entity::find()
                 .filter(shipment::Column::ShipmentNumber.eq(shipment_number.trim()))
@@ -1059,7 +1059,6 @@ pub async fn mark_shipment_delivered(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Records units delivered by e-mail; the same delivery sent again is recorded once.
@@ -1069,14 +1068,14 @@ pub async fn record_electronic_delivery(
     now: DateTime<Utc>,
 ) -> AppResult<Written<order_line::Model>> {
     positive("quantity", input.quantity)?;
-    let recipient = required("recipientEmail", &input.recipient_email)?;
+    let recipient = required("recipientEmail", &input.recipient_email, MAX_NAME_CHARS)?;
     if !recipient.contains('@') {
         return Err(AppError::bad_input(
             "recipientEmail",
             "`recipientEmail` is not an e-mail address",
         ));
     }
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let order = find_order(txn, "orderNumber", &input.order_number).await?;
             let lines = lines_by_number(txn, order.id).await?;
@@ -1091,18 +1090,18 @@ pub async fn record_electronic_delivery(
             if duplicate.is_some() {
                 return Ok(Written::unchanged(line));
             }
-            require_open(&order)?;
+            require_not_cancelled(&order)?;
             if line.cancelled_at.is_some() {
                 return Err(AppError::Conflict(format!(
                     "line {} of order {} is cancelled",
                     line.line_number, order.order_number
                 )));
             }
-            let deliveries = line_deliveries(txn, &lines).await?;
-            let Some(delivery) = deliveries.get(&line.id) else {
-                return Err(anyhow::anyhow!("order line {} has no product", line.id).into());
-            };
-            if delivery.method != DeliveryMethod::Electronic {
+            let method = products_of(txn, &lines)
+                .await?
+                .get(&line.product_id)
+                .copied();
+            if method != Some(DeliveryMethod::Electronic) {
                 return Err(AppError::bad_input(
                     "lineNumber",
                     format!(
@@ -1111,13 +1110,8 @@ pub async fn record_electronic_delivery(
                     ),
                 ));
             }
-            let all: Vec<LineDelivery> = deliveries.values().copied().collect();
-            if awaiting_hardware(delivery, hardware_all_shipped(&all)) {
-                return Err(AppError::Conflict(format!(
-                    "line {} of order {} is held until the order's hardware has shipped",
-                    line.line_number, order.order_number
-                )));
-            }
+            // A software line held for its hardware is still delivered when the ERP says it
+            // was: the hold says what the customer is shown while nothing was sent.
             let remaining = line.quantity - line.shipped_quantity;
             if input.quantity > remaining {
                 return Err(AppError::bad_input(
@@ -1146,7 +1140,6 @@ pub async fn record_electronic_delivery(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Records an invoice. Sent again unchanged it is accepted as it is.
@@ -1155,7 +1148,7 @@ pub async fn record_invoice(
     input: InvoiceInput,
     now: DateTime<Utc>,
 ) -> AppResult<Written<invoice::Model>> {
-    let invoice_number = required("input.invoiceNumber", &input.invoice_number)?;
+    let invoice_number = required("input.invoiceNumber", &input.invoice_number, MAX_KEY_CHARS)?;
     if input.lines.is_empty() {
         return Err(AppError::bad_input(
             "input.lines",
@@ -1165,7 +1158,7 @@ pub async fn record_invoice(
     for (index, (_, quantity)) in input.lines.iter().enumerate() {
         positive(&format!("input.lines[{index}].quantity"), *quantity)?;
     }
-    db.transaction::<_, _, AppError>(|txn| {
+    super::write(db, |txn| {
         Box::pin(async move {
             let order = find_order(txn, "input.orderNumber", &input.order_number).await?;
             let lines = lines_by_number(txn, order.id).await?;
@@ -1187,7 +1180,7 @@ pub async fn record_invoice(
                     Err(AppError::Conflict(format!("invoice {invoice_number} was already recorded with other contents")))
                 };
             }
-            require_open(&order)?;
+            require_not_cancelled(&order)?;
             let mut rows = Vec::with_capacity(input.lines.len());
             let mut seen = HashSet::new();
             for (index, (line_number, quantity)) in input.lines.iter().enumerate() {
@@ -1234,7 +1227,6 @@ pub async fn record_invoice(
         })
     })
     .await
-    .map_err(Into::into)
 }
 
 /// Derives each line's shipped, delivered and invoiced quantities from the shipments,

@@ -1,12 +1,15 @@
 //! The bulk import of the ERP feed: JSON Lines whose records are the contract's mutation inputs
 //! tagged with their kind. Records stream through one at a time (memory stays flat whatever the
 //! file size) and are applied exactly as the mutations apply them, so a rerun changes nothing.
+//! Every line is read, and then applied or rejected, exactly once.
+
+mod lines;
 
 use std::{io::BufRead, time::Instant};
 
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde::Deserialize;
 
 use crate::{
@@ -18,13 +21,50 @@ use crate::{
         },
         catalogue::{DeliveryMethod, ProductKind},
     },
-    store::writes,
+    store::{self, writes},
 };
 
-/// One line of the feed.
-#[derive(Deserialize)]
+pub use lines::{Content, Line, Lines, MAX_LINE_BYTES};
+
+/// The exit status of `customer-portal import` when the feed was read to its end but some
+/// records were rejected (0: none was; 1: the import could not start or stopped).
+pub const EXIT_SOME_REJECTED: u8 = 3;
+
+/// A record of the feed, ready to apply.
+#[derive(Debug)]
+pub struct Record(Kind);
+
+/// What one line of the feed says.
+#[derive(Debug)]
+pub enum Parsed {
+    /// Nothing but white space: skipped, neither applied nor rejected.
+    Blank,
+    Record(Record),
+    /// Not a record, and why.
+    Rejected(String),
+}
+
+/// Reads a line's content as a record.
+pub fn parse(content: &Content) -> Parsed {
+    match content {
+        Content::Text(text) if text.trim().is_empty() => Parsed::Blank,
+        Content::Text(text) => match serde_json::from_str::<Kind>(text) {
+            Ok(kind) => Parsed::Record(Record(kind)),
+            Err(error) => Parsed::Rejected(format!("not a record: {error}")),
+        },
+        Content::NotUtf8 { at } => {
+            Parsed::Rejected(format!("not UTF-8: byte {at} of the line is not valid"))
+        }
+        Content::TooLong { bytes, limit } => Parsed::Rejected(format!(
+            "the line has {bytes} bytes, more than the {limit} a line may have"
+        )),
+    }
+}
+
+/// One record of the feed.
+#[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
-enum Record {
+enum Kind {
     Vendor(VendorInput),
     Product(ProductRecord),
     Order(OrderInput),
@@ -38,7 +78,7 @@ enum Record {
 }
 
 /// A product: `ProductInput`, with its `kind` named `productKind` because `kind` tags the record.
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ProductRecord {
     sku: String,
@@ -60,28 +100,28 @@ impl From<ProductRecord> for ProductInput {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct OrderNumber {
     order_number: String,
 }
 
 /// A whole order, or one line of it when `lineNumber` is given.
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Cancellation {
     order_number: String,
     line_number: Option<i32>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ShipmentDelivered {
     shipment_number: String,
     delivered_at: DateTime<Utc>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ElectronicDelivery {
     order_number: String,
@@ -119,24 +159,24 @@ impl Summary {
 
 /// Applies one record inside `txn`; `true` when it changed something.
 async fn apply(txn: &DatabaseTransaction, record: Record, now: DateTime<Utc>) -> AppResult<bool> {
-    Ok(match record {
-        Record::Vendor(input) => writes::upsert_vendor(txn, input.into()).await?.changed,
-        Record::Product(record) => {
+    Ok(match record.0 {
+        Kind::Vendor(input) => writes::upsert_vendor(txn, input.into()).await?.changed,
+        Kind::Product(record) => {
             writes::upsert_product(txn, ProductInput::from(record).into())
                 .await?
                 .changed
         }
-        Record::Order(input) => writes::upsert_order(txn, input.into(), now).await?.changed,
-        Record::Confirmation(order) => {
+        Kind::Order(input) => writes::upsert_order(txn, input.into(), now).await?.changed,
+        Kind::Confirmation(order) => {
             writes::confirm_order(txn, &order.order_number, now)
                 .await?
                 .changed
         }
-        Record::Cancellation(Cancellation {
+        Kind::Cancellation(Cancellation {
             order_number,
             line_number: None,
         }) => writes::cancel_order(txn, &order_number, now).await?.changed,
-        Record::Cancellation(Cancellation {
+        Kind::Cancellation(Cancellation {
             order_number,
             line_number: Some(line_number),
         }) => {
@@ -144,17 +184,17 @@ async fn apply(txn: &DatabaseTransaction, record: Record, now: DateTime<Utc>) ->
                 .await?
                 .changed
         }
-        Record::Eta(update) => {
+        Kind::Eta(update) => {
             writes::update_etas(txn, vec![update.into()], now)
                 .await?
                 .changed
         }
-        Record::Shipment(input) => {
+        Kind::Shipment(input) => {
             writes::record_shipment(txn, input.into(), now)
                 .await?
                 .changed
         }
-        Record::ShipmentDelivered(delivered) => {
+        Kind::ShipmentDelivered(delivered) => {
             writes::mark_shipment_delivered(
                 txn,
                 &delivered.shipment_number,
@@ -164,7 +204,7 @@ async fn apply(txn: &DatabaseTransaction, record: Record, now: DateTime<Utc>) ->
             .await?
             .changed
         }
-        Record::Delivery(delivery) => {
+        Kind::Delivery(delivery) => {
             let input = writes::ElectronicDeliveryInput {
                 order_number: delivery.order_number,
                 line_number: delivery.line_number,
@@ -176,7 +216,7 @@ async fn apply(txn: &DatabaseTransaction, record: Record, now: DateTime<Utc>) ->
                 .await?
                 .changed
         }
-        Record::Invoice(input) => {
+        Kind::Invoice(input) => {
             writes::record_invoice(txn, input.into(), now)
                 .await?
                 .changed
@@ -215,27 +255,24 @@ pub async fn run(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut summary = Summary::default();
-    let mut txn = db.begin().await?;
+    let mut txn = store::begin_write(db).await?;
     let mut in_txn = 0;
-    for (index, line) in reader.lines().enumerate() {
-        let line_number = index as u64 + 1;
-        let line = line?;
-        progress.inc(line.len() as u64 + 1);
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Record>(&line) {
-            Err(error) => summary.reject(line_number, format!("not a record: {error}")),
-            Ok(record) => match apply(&txn, record, clock.now()).await {
+    let mut lines = Lines::new(reader, MAX_LINE_BYTES);
+    while let Some(line) = lines.next_line()? {
+        progress.inc(line.bytes);
+        match parse(&line.content) {
+            Parsed::Blank => continue,
+            Parsed::Rejected(reason) => summary.reject(line.number, reason),
+            Parsed::Record(record) => match apply(&txn, record, clock.now()).await {
                 Ok(true) => summary.applied += 1,
                 Ok(false) => summary.unchanged += 1,
-                Err(error) => summary.reject(line_number, reason(&error)),
+                Err(error) => summary.reject(line.number, reason(&error)),
             },
         }
         in_txn += 1;
         if in_txn == RECORDS_PER_COMMIT {
             txn.commit().await?;
-            txn = db.begin().await?;
+            txn = store::begin_write(db).await?;
             in_txn = 0;
             progress.set_message(format!(
                 "{} applied, {} unchanged, {} rejected",
