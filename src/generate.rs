@@ -27,7 +27,8 @@ use crate::{
     auth::{Role, password::hash_password},
     domain::{
         language::Language,
-        status::{LineFacts, OrderState, Progress, order_status},
+        order::LineProgress,
+        status::{LineFacts, OrderState, order_status},
     },
     error::{AppError, AppResult},
     store::{accounts::STATUS_ACTIVE, bulk, events::EventKind},
@@ -487,7 +488,7 @@ struct Draft {
     quantity: i32,
     cancelled: bool,
     eta: Option<NaiveDate>,
-    progress: Progress,
+    progress: LineProgress,
 }
 
 impl Rows {
@@ -583,10 +584,7 @@ impl Rows {
                     quantity,
                     cancelled: confirmed_at.is_some() && random.chance(0.02),
                     eta: None,
-                    progress: Progress {
-                        ordered: quantity,
-                        ..Default::default()
-                    },
+                    progress: LineProgress::ordered(quantity),
                 }
             })
             .collect();
@@ -717,10 +715,7 @@ impl Rows {
                         });
                     }
                 }
-                draft.progress.shipped += quantity;
-                if delivered_at.is_some() {
-                    draft.progress.delivered += quantity;
-                }
+                draft.progress.shipped(quantity, delivered_at.is_some());
             }
         }
 
@@ -728,7 +723,7 @@ impl Rows {
         let hardware_shipped = drafts
             .iter()
             .filter(|draft| draft.item.kind == Kind::Hardware && !draft.cancelled)
-            .all(|draft| draft.progress.shipped >= draft.quantity);
+            .all(|draft| draft.progress.0.is_fully_shipped());
         let company_domain = customer_number(company_id).to_lowercase();
         for draft in &mut drafts {
             let Some(confirmed_at) = confirmed_at else {
@@ -755,14 +750,13 @@ impl Rows {
                     recipient_email: Set(format!("licences@{company_domain}.example")),
                     quantity: Set(draft.quantity),
                 });
-            draft.progress.shipped += draft.quantity;
-            draft.progress.delivered += draft.quantity;
+            draft.progress.emailed(draft.quantity);
             events.push((EventKind::Delivered, Some(draft.id), delivered_at));
             touched = touched.max(delivered_at);
         }
 
         // One invoice for what was delivered, a few days after the last delivery.
-        let delivered_any = drafts.iter().any(|draft| draft.progress.delivered > 0);
+        let delivered_any = drafts.iter().any(|draft| draft.progress.0.delivered > 0);
         let invoice_day = touched.date_naive() + days(random.between(1, 5) as u64);
         if delivered_any && invoice_day <= REFERENCE_DAY && random.chance(0.85) {
             self.invoices.push(invoice::ActiveModel {
@@ -774,9 +768,9 @@ impl Rows {
             });
             for draft in drafts
                 .iter_mut()
-                .filter(|draft| draft.progress.delivered > 0)
+                .filter(|draft| draft.progress.0.delivered > 0)
             {
-                let quantity = draft.progress.delivered;
+                let quantity = draft.progress.0.delivered;
                 self.invoice_lines.push(invoice_line::ActiveModel {
                     id: Set(draft.id),
                     invoice_id: Set(id),
@@ -784,7 +778,7 @@ impl Rows {
                     quantity: Set(quantity),
                     amount_e4: Set(draft.item.unit_price_e4 * i64::from(quantity)),
                 });
-                draft.progress.invoiced = quantity;
+                draft.progress.invoiced(quantity);
             }
             let invoiced_at = at(invoice_day, 7, 30);
             events.push((EventKind::Invoiced, None, invoiced_at));
@@ -799,7 +793,7 @@ impl Rows {
             .iter()
             .map(|draft| LineFacts {
                 cancelled: draft.cancelled,
-                progress: draft.progress,
+                progress: draft.progress.0,
             })
             .collect();
         if let Some(changed_at) = confirmed_at.or(cancelled_at) {
@@ -836,9 +830,9 @@ impl Rows {
                 cancelled_at: Set(draft
                     .cancelled
                     .then(|| confirmed_at.unwrap_or(received_at) + TimeDelta::hours(6))),
-                shipped_quantity: Set(draft.progress.shipped),
-                delivered_quantity: Set(draft.progress.delivered),
-                invoiced_quantity: Set(draft.progress.invoiced),
+                shipped_quantity: Set(draft.progress.0.shipped),
+                delivered_quantity: Set(draft.progress.0.delivered),
+                invoiced_quantity: Set(draft.progress.0.invoiced),
             });
         }
         for (position, (kind, line, occurred_at)) in (0..).zip(events) {

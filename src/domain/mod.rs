@@ -1,5 +1,5 @@
 //! Pure business rules of the Customer Portal: no I/O, no database types, only values in and
-//! values out, so every rule can be unit-tested and reused by resolvers and SQL filters alike.
+//! values out (an order's rows enter `order` as plain entity values), so every rule can be unit-tested and reused by resolvers and SQL filters alike.
 
 /// Business-day calendar arithmetic and the order-approval deadline.
 pub mod business_days;
@@ -7,5 +7,8 @@ pub mod business_days;
 pub mod eta;
 /// The languages of mail, and the status names customers know in each.
 pub mod language;
+/// Every derived fact of one order from its rows: progress, statuses, ETA range, expected
+/// delivery, awaiting hardware, at risk, money totals.
+pub mod order;
 /// Order and order-line status derived from quantities, plus the progress figures behind it.
 pub mod status;

@@ -6,12 +6,13 @@ use entities::{invoice, invoice_line};
 use super::{
     ContextExt,
     ids::{NodeKind, encode},
-    order::{Money, Order},
+    order::Order,
     order_line::OrderLine,
     promised,
-    scalars::Date,
+    scalars::{Date, Money},
 };
 use crate::{
+    domain,
     error::AppError,
     loaders::{LinesOfInvoice, OrderById},
 };
@@ -55,17 +56,12 @@ impl Invoice {
 
     /// Sum of the amounts of its lines.
     async fn total(&self, ctx: &Context<'_>) -> Result<Money> {
-        let total = self
-            .rows(ctx)
-            .await?
-            .iter()
-            .try_fold(0_i64, |sum, line| sum.checked_add(line.amount_e4))
-            .ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!(
-                    "invoice {} total overflows",
-                    self.0.invoice_number
-                ))
-            })?;
+        let total = domain::order::invoice_total_e4(&self.rows(ctx).await?).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "invoice {} total overflows",
+                self.0.invoice_number
+            ))
+        })?;
         Ok(Money::from_e4(total, &self.0.currency))
     }
 

@@ -7,25 +7,23 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use entities::order;
-use rust_decimal::Decimal;
 
 use super::{
     ContextExt, Services,
     account::Company,
     ids::{NodeKind, decode_as, encode},
     invoice::Invoice,
-    order_line::{OrderLine, deliveries, line_facts},
+    order_line::OrderLine,
     plain::{self, Plain, PlainFields},
     promised,
-    scalars::Date,
+    scalars::{Date, Money},
     shipment::Shipment,
 };
 use crate::{
     auth::{Action, Viewer},
-    domain::{eta, status},
+    domain::{self, status},
     error::{AppError, AppResult},
-    loaders::{CompanyById, InvoicesOfOrder, ShipmentsOfOrder, lines_of_order},
-    money,
+    loaders::{CompanyById, InvoicesOfOrder, ShipmentsOfOrder, lines_of_order, order_facts},
     store::{self, Scope, orders::Cursor},
 };
 
@@ -127,36 +125,6 @@ impl OrderFilter {
     }
 }
 
-/// An exact amount with its currency.
-#[derive(Clone, Debug, SimpleObject)]
-#[graphql(serial)]
-pub struct Money {
-    /// The exact amount in `currency`, as a decimal string with up to 4 decimals (`"1499.95"`).
-    pub amount: Decimal,
-    /// ISO 4217 code.
-    pub currency: String,
-}
-
-impl Money {
-    /// From a stored amount (× 10⁴).
-    pub fn from_e4(amount_e4: i64, currency: &str) -> Self {
-        Self {
-            amount: money::from_e4(amount_e4),
-            currency: currency.to_owned(),
-        }
-    }
-}
-
-impl PlainFields for Money {
-    fn plain(&self, field: &Field) -> Option<Value> {
-        match field.name.node.as_str() {
-            "amount" => Some(plain::scalar(self.amount)),
-            "currency" => Some(Value::from(self.currency.as_str())),
-            _ => None,
-        }
-    }
-}
-
 /// The ETA of an order: the earliest and latest ETA of its open lines.
 #[derive(Clone, Debug, SimpleObject)]
 #[graphql(serial)]
@@ -216,14 +184,6 @@ impl From<status::Progress> for FulfillmentProgress {
             delivered: progress.delivered,
             invoiced: progress.invoiced,
         }
-    }
-}
-
-/// The approval and cancellation state the status rules need.
-pub fn order_state(order: &order::Model) -> status::OrderState {
-    status::OrderState {
-        confirmed: order.confirmed_at.is_some(),
-        cancelled: order.cancelled_at.is_some(),
     }
 }
 
@@ -318,15 +278,10 @@ impl Order {
     /// When the open lines are expected at the distributor's warehouse: the range of their
     /// ETAs. Both ends are null once nothing is left open.
     async fn eta(&self, ctx: &Context<'_>) -> Result<Plain<EtaRange>> {
-        let deliveries = deliveries(ctx, &self.0).await?;
-        let range = eta::eta_range(
-            order_state(&self.0),
-            &deliveries
-                .lines
-                .iter()
-                .map(|line| line.delivery)
-                .collect::<Vec<_>>(),
-        );
+        let range = order_facts(&*ctx.loader()?, &self.0)
+            .await?
+            .facts
+            .eta_range();
         Ok(Plain(EtaRange {
             earliest: range.earliest.map(Date),
             latest: range.latest.map(Date),
@@ -336,48 +291,33 @@ impl Order {
 
     /// True when a line is at risk (see OrderLine.atRisk).
     async fn at_risk(&self, ctx: &Context<'_>) -> Result<bool> {
-        let deliveries = deliveries(ctx, &self.0).await?;
+        let facts = order_facts(&*ctx.loader()?, &self.0).await?;
         let today = ctx.services()?.clock.today();
-        let lines: Vec<_> = deliveries.lines.iter().map(|line| line.delivery).collect();
-        Ok(eta::order_at_risk(
-            order_state(&self.0),
-            self.0.requested_delivery_date,
-            &lines,
-            today,
-        ))
+        Ok(facts.facts.at_risk(today))
     }
 
     /// Quantities summed over the lines that are not cancelled.
     async fn progress(&self, ctx: &Context<'_>) -> Result<Plain<FulfillmentProgress>> {
         let lines = lines_of_order(&*ctx.loader()?, self.0.id).await?;
-        let facts: Vec<_> = lines.iter().map(line_facts).collect();
-        Ok(Plain(status::order_progress(&facts).into()))
+        Ok(Plain(domain::order::order_progress(&lines).into()))
     }
 
     /// Sum of quantity × unit price over the lines that are not cancelled.
     async fn total(&self, ctx: &Context<'_>) -> Result<Plain<Money>> {
         let lines = lines_of_order(&*ctx.loader()?, self.0.id).await?;
-        let total = lines
-            .iter()
-            .filter(|line| line.cancelled_at.is_none())
-            .try_fold(0_i64, |sum, line| {
-                line.unit_price_e4
-                    .checked_mul(i64::from(line.quantity))?
-                    .checked_add(sum)
-            })
-            .ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!(
-                    "order {} total overflows",
-                    self.0.order_number
-                ))
-            })?;
+        let total = domain::order::order_total_e4(&lines).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "order {} total overflows",
+                self.0.order_number
+            ))
+        })?;
         Ok(Plain(Money::from_e4(total, &self.0.currency)))
     }
 
     /// Every line, cancelled ones included, by line number.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<Plain<OrderLine>>> {
         Ok(Plain::all(OrderLine::all_of(
-            &deliveries(ctx, &self.0).await?,
+            &order_facts(&*ctx.loader()?, &self.0).await?,
         )))
     }
 

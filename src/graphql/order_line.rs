@@ -4,124 +4,25 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject, Value, parser::types::Field};
 use chrono::{DateTime, Utc};
-use entities::{electronic_delivery, eta_change, order, order_line};
+use entities::{electronic_delivery, eta_change, order_line};
 
 use super::{
     ContextExt,
     catalogue::Product,
     ids::{NodeKind, encode},
-    order::{FulfillmentProgress, Money, Order, OrderStatus, order_state},
+    order::{FulfillmentProgress, Order, OrderStatus},
     plain::{self, Plain, PlainFields},
     promised,
-    scalars::Date,
+    scalars::{Date, Money},
     shipment::{SerialNumber, ShipmentLine},
 };
 use crate::{
-    domain::{
-        eta::{self, LineDelivery},
-        status::{self, LineFacts, Progress},
-    },
+    domain,
     loaders::{
-        DeliveriesOfLine, EtaChangesOfLine, LineOfOrder, OrderById, OrderDeliveries, OrderLineById,
-        PortalLoader, ProductById, SerialsOfLine, ShipmentLinesOfLine, VendorById, lines_of_order,
+        DeliveriesOfLine, EtaChangesOfLine, LineOfOrder, OrderDeliveries, OrderLineById,
+        PortalLoader, SerialsOfLine, ShipmentLinesOfLine, order_facts_by_id,
     },
 };
-
-/// The stored quantities of a line.
-pub fn progress(line: &order_line::Model) -> Progress {
-    Progress {
-        ordered: line.quantity,
-        shipped: line.shipped_quantity,
-        delivered: line.delivered_quantity,
-        invoiced: line.invoiced_quantity,
-    }
-}
-
-/// What the status rules need of a line.
-pub fn line_facts(line: &order_line::Model) -> LineFacts {
-    LineFacts {
-        cancelled: line.cancelled_at.is_some(),
-        progress: progress(line),
-    }
-}
-
-/// An order with its lines, each with its product and what the delivery rules need (product
-/// kind and delivery method, the vendor's software-after-hardware flag), and whether all its
-/// hardware has shipped. Derived once per order and request from the loaders' rows (three
-/// batched statements for a whole page), then shared by every field that needs it.
-pub async fn deliveries(ctx: &Context<'_>, order: &order::Model) -> Result<Arc<OrderDeliveries>> {
-    let loader = ctx.loader()?;
-    let cell = loader.loader().deliveries_cell(order.id);
-    let derived = cell
-        .get_or_try_init(|| derive_deliveries(&loader, order.clone()))
-        .await?;
-    Ok(derived.clone())
-}
-
-/// [`deliveries`] of an order known by id only (a shipment or invoice line's order): when the
-/// page's order has started deriving them, this waits for it instead of loading the order.
-async fn deliveries_of(loader: &PortalLoader, order_id: i64) -> Result<Arc<OrderDeliveries>> {
-    let cell = loader.loader().deliveries_cell(order_id);
-    let derived = cell
-        .get_or_try_init(|| async {
-            let order = loader.load_one(OrderById(order_id)).await?;
-            derive_deliveries(loader, promised(order, "order", order_id)?).await
-        })
-        .await?;
-    Ok(derived.clone())
-}
-
-async fn derive_deliveries(
-    loader: &PortalLoader,
-    order: order::Model,
-) -> Result<Arc<OrderDeliveries>> {
-    let lines = lines_of_order(loader, order.id).await?;
-    let products = loader
-        .load_many(lines.iter().map(|line| ProductById(line.product_id)))
-        .await?;
-    let vendors = loader
-        .load_many(
-            products
-                .values()
-                .map(|product| VendorById(product.vendor_id)),
-        )
-        .await?;
-    let mut result = Vec::with_capacity(lines.len());
-    for line in lines.iter().cloned() {
-        let product = Product(promised(
-            products.get(&ProductById(line.product_id)).cloned(),
-            "product",
-            line.product_id,
-        )?);
-        let vendor = promised(
-            vendors.get(&VendorById(product.0.vendor_id)),
-            "vendor",
-            product.0.vendor_id,
-        )?;
-        let delivery = LineDelivery {
-            kind: product.kind()?,
-            vendor_software_after_hardware: vendor.software_after_hardware,
-            method: product.delivery_method()?,
-            eta: line.eta,
-            facts: LineFacts {
-                // Nothing of a cancelled order is awaited any more.
-                cancelled: line.cancelled_at.is_some() || order.cancelled_at.is_some(),
-                progress: progress(&line),
-            },
-        };
-        result.push(LineOfOrder {
-            row: line,
-            product: product.0,
-            delivery,
-        });
-    }
-    let all: Vec<LineDelivery> = result.iter().map(|line| line.delivery).collect();
-    Ok(Arc::new(OrderDeliveries {
-        order,
-        hardware_shipped: eta::hardware_all_shipped(&all),
-        lines: result,
-    }))
-}
 
 /// One line of an order, read from its order's shared [`OrderDeliveries`]: every field but its
 /// lists answers without waiting for anything.
@@ -155,7 +56,7 @@ impl OrderLine {
                 None => return Ok(None),
             },
         };
-        let of = deliveries_of(loader, order_id).await?;
+        let of = order_facts_by_id(loader, order_id).await?;
         Ok(of
             .lines
             .iter()
@@ -188,20 +89,19 @@ impl OrderLine {
     }
 
     fn status_of(&self) -> OrderStatus {
-        status::line_status(order_state(&self.of.order), &line_facts(self.row())).into()
+        domain::order::line_status(&self.of.order, self.row()).into()
     }
 
     fn progress_of(&self) -> FulfillmentProgress {
-        progress(self.row()).into()
+        domain::order::stored_progress(self.row()).into()
     }
 
     fn expected_delivery_date_of(&self) -> Option<Date> {
-        let delivery = &self.line().delivery;
-        eta::expected_delivery_date(delivery.method, delivery.eta, &delivery.facts).map(Date)
+        self.of.facts.expected_delivery_date(self.index).map(Date)
     }
 
     fn awaiting_hardware_of(&self) -> bool {
-        eta::awaiting_hardware(&self.line().delivery, self.of.hardware_shipped)
+        self.of.facts.awaiting_hardware(self.index)
     }
 }
 
@@ -309,14 +209,8 @@ impl OrderLine {
     /// Not yet delivered and either its ETA is unknown or before today (UTC), or its
     /// `expectedDeliveryDate` falls after the order's `requestedDeliveryDate`.
     async fn at_risk(&self, ctx: &Context<'_>) -> Result<bool> {
-        let order = &self.of.order;
         let today = ctx.services()?.clock.today();
-        Ok(eta::at_risk(
-            order_state(order),
-            order.requested_delivery_date,
-            &self.line().delivery,
-            today,
-        ))
+        Ok(self.of.facts.line_at_risk(self.index, today))
     }
 
     /// The shipments' lines that carried units of this line, one per shipment.

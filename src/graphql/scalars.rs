@@ -1,7 +1,15 @@
-//! The contract's `Date` scalar (`DateTime` and `Decimal` come from async-graphql as named).
+//! The contract's `Date` scalar (`DateTime` and `Decimal` come from async-graphql as named),
+//! and `Money`, an exact amount with its currency.
 
-use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
+use async_graphql::{
+    InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value,
+    parser::types::Field,
+};
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::plain::{self, PlainFields};
+use crate::money;
 
 /// A calendar date, ISO 8601: 2026-11-23.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
@@ -30,5 +38,35 @@ impl ScalarType for Date {
 impl From<NaiveDate> for Date {
     fn from(date: NaiveDate) -> Self {
         Self(date)
+    }
+}
+
+/// An exact amount with its currency.
+#[derive(Clone, Debug, SimpleObject)]
+#[graphql(serial)]
+pub struct Money {
+    /// The exact amount in `currency`, as a decimal string with up to 4 decimals (`"1499.95"`).
+    pub amount: Decimal,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+impl Money {
+    /// From a stored amount (× 10⁴).
+    pub fn from_e4(amount_e4: i64, currency: &str) -> Self {
+        Self {
+            amount: money::from_e4(amount_e4),
+            currency: currency.to_owned(),
+        }
+    }
+}
+
+impl PlainFields for Money {
+    fn plain(&self, field: &Field) -> Option<Value> {
+        match field.name.node.as_str() {
+            "amount" => Some(plain::scalar(self.amount)),
+            "currency" => Some(Value::from(self.currency.as_str())),
+            _ => None,
+        }
     }
 }

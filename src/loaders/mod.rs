@@ -23,7 +23,12 @@ use entities::{
 use sea_orm::DatabaseConnection;
 use tokio::sync::{Notify, OnceCell};
 
-use crate::{domain::eta::LineDelivery, store::batch};
+use crate::store::batch;
+
+/// The per-request cache of each order's derived facts.
+pub mod facts;
+
+pub use facts::{LineOfOrder, OrderDeliveries, order_facts, order_facts_by_id};
 
 /// The per-request loader every resolver reaches through `ctx.data::<PortalLoader>()`.
 pub type PortalLoader = DataLoader<Loaders, HashMapCache<foldhash::fast::RandomState>>;
@@ -42,27 +47,11 @@ const MAX_BATCH: usize = 5_000;
 pub struct Loaders {
     db: DatabaseConnection,
     lines: Mutex<HashMap<i64, Arc<OnceCell<SharedLines>>>>,
-    deliveries: Mutex<HashMap<i64, Arc<OnceCell<Arc<OrderDeliveries>>>>>,
+    deliveries: facts::Cells,
 }
 
 /// An order's lines, loaded once per request and shared (see [`lines_of_order`]).
 type SharedLines = Arc<Vec<order_line::Model>>;
-
-/// An order with its lines and what each line's fields show: its product, and what the
-/// delivery rules need. Every ETA and status field of every line of a page asks for
-/// it: derived once per order and request, it is read from here.
-pub struct OrderDeliveries {
-    pub order: order::Model,
-    pub lines: Vec<LineOfOrder>,
-    pub hardware_shipped: bool,
-}
-
-/// One line of [`OrderDeliveries`].
-pub struct LineOfOrder {
-    pub row: order_line::Model,
-    pub product: product::Model,
-    pub delivery: LineDelivery,
-}
 
 impl Loaders {
     fn new(db: DatabaseConnection) -> Self {
@@ -71,17 +60,6 @@ impl Loaders {
             lines: Mutex::default(),
             deliveries: Mutex::default(),
         }
-    }
-
-    /// The cell that holds this order's delivery facts for the request: the first field to
-    /// ask fills it while the others wait, so the facts are derived once per order.
-    pub fn deliveries_cell(&self, order_id: i64) -> Arc<OnceCell<Arc<OrderDeliveries>>> {
-        self.deliveries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(order_id)
-            .or_default()
-            .clone()
     }
 }
 

@@ -18,7 +18,7 @@ use sea_orm::{
 
 use crate::{
     auth::Role,
-    domain::{language::Language, status::Status},
+    domain::{self, language::Language, status::Status},
     error::{AppError, AppResult},
     mail::letters,
     store::{self, accounts::STATUS_ACTIVE, events::EventKind, outbox},
@@ -405,7 +405,7 @@ impl Facts {
                     .collect();
                 Some(format!(
                     "{what}: {} {} {} {}; {}",
-                    line.shipped_quantity,
+                    domain::order::stored_progress(line).shipped,
                     words.of,
                     line.quantity,
                     words.shipped,

@@ -17,8 +17,10 @@ use sea_orm::{
 
 use crate::{
     domain::{
+        self,
         eta::{DeliveryMethod, ProductKind},
-        status::{LineFacts, OrderState, Progress, order_status},
+        order::{LineUnits, Recorded, ShippedUnits},
+        status::LineFacts,
     },
     error::{AppError, AppResult},
     money,
@@ -1196,9 +1198,7 @@ pub async fn record_invoice(
                 if *quantity > remaining {
                     return Err(AppError::bad_input(format!("{field}.quantity"), format!("line {line_number} has {remaining} units left to invoice, not {quantity}")));
                 }
-                let amount_e4 = line
-                    .unit_price_e4
-                    .checked_mul(i64::from(*quantity))
+                let amount_e4 = domain::order::line_amount_e4(line, *quantity)
                     .ok_or_else(|| AppError::bad_input(format!("{field}.quantity"), "the amount is too large"))?;
                 rows.push((line.id, *quantity, amount_e4));
             }
@@ -1246,68 +1246,8 @@ pub async fn refresh_order(
         .order_by_asc(order_line::Column::LineNumber)
         .all(db)
         .await?;
-    let line_ids: Vec<i64> = lines.iter().map(|line| line.id).collect();
-    let mut progress: HashMap<i64, Progress> = lines
-        .iter()
-        .map(|line| {
-            (
-                line.id,
-                Progress {
-                    ordered: line.quantity,
-                    ..Default::default()
-                },
-            )
-        })
-        .collect();
-    let shipped: Vec<(i64, i32, Option<DateTime<Utc>>)> = shipment_line::Entity::find()
-        .select_only()
-        .column(shipment_line::Column::OrderLineId)
-        .column(shipment_line::Column::Quantity)
-        .column(shipment::Column::DeliveredAt)
-        .inner_join(shipment::Entity)
-        // Redundant with the line filter, but it lets the planner reach shipments through
-        // their order index; without it, a bulk load with stale statistics scanned the whole
-        // shipments table once per record.
-        .filter(shipment::Column::OrderId.eq(order_id))
-        .filter(shipment_line::Column::OrderLineId.is_in(line_ids.clone()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (line_id, quantity, delivered_at) in shipped {
-        if let Some(entry) = progress.get_mut(&line_id) {
-            entry.shipped += quantity;
-            if delivered_at.is_some() {
-                entry.delivered += quantity;
-            }
-        }
-    }
-    let emailed: Vec<(i64, i32)> = electronic_delivery::Entity::find()
-        .select_only()
-        .column(electronic_delivery::Column::OrderLineId)
-        .column(electronic_delivery::Column::Quantity)
-        .filter(electronic_delivery::Column::OrderLineId.is_in(line_ids.clone()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (line_id, quantity) in emailed {
-        if let Some(entry) = progress.get_mut(&line_id) {
-            entry.shipped += quantity;
-            entry.delivered += quantity;
-        }
-    }
-    let invoiced: Vec<(i64, i32)> = invoice_line::Entity::find()
-        .select_only()
-        .column(invoice_line::Column::OrderLineId)
-        .column(invoice_line::Column::Quantity)
-        .filter(invoice_line::Column::OrderLineId.is_in(line_ids))
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (line_id, quantity) in invoiced {
-        if let Some(entry) = progress.get_mut(&line_id) {
-            entry.invoiced += quantity;
-        }
-    }
+    let recorded = recorded_facts(db, order_id, &lines).await?;
+    let progress = domain::order::derive_progress(&lines, &recorded);
     let mut facts = Vec::with_capacity(lines.len());
     let mut happened = Vec::new();
     for line in lines {
@@ -1346,11 +1286,7 @@ pub async fn refresh_order(
             active.update(db).await?;
         }
     }
-    let state = OrderState {
-        confirmed: order.confirmed_at.is_some(),
-        cancelled: order.cancelled_at.is_some(),
-    };
-    let status = order_status(state, &facts).as_str();
+    let status = domain::order::order_status(&order, &facts).as_str();
     if status != order.status {
         happened.push((EventKind::StatusChanged, None));
     }
@@ -1360,4 +1296,56 @@ pub async fn refresh_order(
     let order = active.update(db).await?;
     events::append(db, &order, &happened, now).await?;
     Ok(order)
+}
+
+/// The shipments, e-mail deliveries and invoices recorded for an order's lines.
+async fn recorded_facts(
+    db: &impl ConnectionTrait,
+    order_id: i64,
+    lines: &[order_line::Model],
+) -> AppResult<Recorded> {
+    let line_ids: Vec<i64> = lines.iter().map(|line| line.id).collect();
+    let shipped: Vec<(i64, i32, Option<DateTime<Utc>>)> = shipment_line::Entity::find()
+        .select_only()
+        .column(shipment_line::Column::OrderLineId)
+        .column(shipment_line::Column::Quantity)
+        .column(shipment::Column::DeliveredAt)
+        .inner_join(shipment::Entity)
+        // Redundant with the line filter, but it lets the planner reach shipments through
+        // their order index; without it, a bulk load with stale statistics scanned the whole
+        // shipments table once per record.
+        .filter(shipment::Column::OrderId.eq(order_id))
+        .filter(shipment_line::Column::OrderLineId.is_in(line_ids.clone()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let emailed: Vec<(i64, i32)> = electronic_delivery::Entity::find()
+        .select_only()
+        .column(electronic_delivery::Column::OrderLineId)
+        .column(electronic_delivery::Column::Quantity)
+        .filter(electronic_delivery::Column::OrderLineId.is_in(line_ids.clone()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let invoiced: Vec<(i64, i32)> = invoice_line::Entity::find()
+        .select_only()
+        .column(invoice_line::Column::OrderLineId)
+        .column(invoice_line::Column::Quantity)
+        .filter(invoice_line::Column::OrderLineId.is_in(line_ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let units = |(line_id, quantity)| LineUnits { line_id, quantity };
+    Ok(Recorded {
+        shipped: shipped
+            .into_iter()
+            .map(|(line_id, quantity, delivered_at)| ShippedUnits {
+                line_id,
+                quantity,
+                delivered: delivered_at.is_some(),
+            })
+            .collect(),
+        emailed: emailed.into_iter().map(units).collect(),
+        invoiced: invoiced.into_iter().map(units).collect(),
+    })
 }
