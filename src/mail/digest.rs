@@ -6,22 +6,15 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use entities::{
-    eta_change, order, order_digest, order_event, order_line, product, shipment, shipment_line,
-    user,
-};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
-    JoinType, QueryFilter, QueryOrder,
-    sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
-};
+use entities::{eta_change, order, order_event, order_line, product, shipment, user};
+use sea_orm::DatabaseConnection;
 
 use crate::{
     auth::Role,
     domain::{self, language::Language, status::Status},
     error::{AppError, AppResult},
     mail::letters,
-    store::{self, accounts::STATUS_ACTIVE, events::EventKind, outbox},
+    store::{self, digests, events::EventKind, outbox},
 };
 
 /// Customers hear of an order's changes at most this often.
@@ -37,7 +30,7 @@ pub async fn queue_due(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
-    let events = notable_candidates(db, now).await?;
+    let events = digests::notable_candidates(db, now - FRESH, now - QUIET, BATCH).await?;
     if events.is_empty() {
         return Ok(0);
     }
@@ -64,8 +57,8 @@ pub async fn queue_due(
         };
         let txn = store::begin_write(db).await?;
         if items(Language::default()).is_empty() {
-            advance(&txn, order_id, through).await?;
-        } else if claim(&txn, order_id, through, now).await? {
+            digests::advance(&txn, order_id, through).await?;
+        } else if digests::claim(&txn, order_id, through, now, now - QUIET).await? {
             let link = format!("{public_url}/orders/{}", order.order_number);
             let status: Status = order.status.parse().map_err(|error| {
                 AppError::Internal(anyhow::anyhow!("order {}: {error}", order.order_number))
@@ -87,140 +80,6 @@ pub async fn queue_due(
         txn.commit().await?;
     }
     Ok(queued)
-}
-
-#[derive(FromQueryResult)]
-struct Candidate {
-    id: i64,
-    order_id: i64,
-    company_id: i64,
-    order_line_id: Option<i64>,
-    kind: String,
-    occurred_at: DateTime<Utc>,
-    customer_visible: bool,
-}
-
-/// ETA changes and shipments of approved orders not yet considered, of orders whose last
-/// digest is an hour old.
-async fn notable_candidates(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-) -> AppResult<Vec<order_event::Model>> {
-    let digest = Alias::new("digest");
-    let select = Query::select()
-        .columns([
-            (order_event::Entity, order_event::Column::Id),
-            (order_event::Entity, order_event::Column::OrderId),
-            (order_event::Entity, order_event::Column::CompanyId),
-            (order_event::Entity, order_event::Column::OrderLineId),
-            (order_event::Entity, order_event::Column::Kind),
-            (order_event::Entity, order_event::Column::OccurredAt),
-            (order_event::Entity, order_event::Column::CustomerVisible),
-        ])
-        .from(order_event::Entity)
-        .join_as(
-            JoinType::LeftJoin,
-            order_digest::Entity,
-            digest.clone(),
-            Expr::col((digest.clone(), order_digest::Column::OrderId))
-                .equals((order_event::Entity, order_event::Column::OrderId)),
-        )
-        .and_where(
-            Expr::col((order_event::Entity, order_event::Column::Kind))
-                .is_in([EventKind::EtaChanged.as_str(), EventKind::Shipped.as_str()]),
-        )
-        .and_where(Expr::col((order_event::Entity, order_event::Column::CustomerVisible)).eq(true))
-        .and_where(
-            Expr::col((order_event::Entity, order_event::Column::OccurredAt)).gt(now - FRESH),
-        )
-        .and_where(
-            Expr::col((order_event::Entity, order_event::Column::Id)).gt(Expr::expr(Expr::col((
-                digest.clone(),
-                order_digest::Column::DigestedThrough,
-            )))
-            .if_null(0)),
-        )
-        .cond_where(
-            Condition::any()
-                .add(Expr::col((digest.clone(), order_digest::Column::SentAt)).is_null())
-                .add(Expr::col((digest, order_digest::Column::SentAt)).lte(now - QUIET)),
-        )
-        .order_by(
-            (order_event::Entity, order_event::Column::Id),
-            sea_orm::Order::Asc,
-        )
-        .limit(BATCH)
-        .to_owned();
-    let statement = db.get_database_backend().build(&select);
-    let rows = Candidate::find_by_statement(statement).all(db).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| order_event::Model {
-            id: row.id,
-            order_id: row.order_id,
-            company_id: row.company_id,
-            order_line_id: row.order_line_id,
-            kind: row.kind,
-            occurred_at: row.occurred_at,
-            customer_visible: row.customer_visible,
-        })
-        .collect())
-}
-
-/// Takes the order's digest slot for this hour; false when another instance already did.
-async fn claim(
-    db: &impl ConnectionTrait,
-    order_id: i64,
-    through: i64,
-    now: DateTime<Utc>,
-) -> AppResult<bool> {
-    let insert = Query::insert()
-        .into_table(order_digest::Entity)
-        .columns([
-            order_digest::Column::OrderId,
-            order_digest::Column::DigestedThrough,
-            order_digest::Column::SentAt,
-        ])
-        .values([order_id.into(), through.into(), now.into()])
-        .map_err(|error| anyhow::anyhow!("building the digest claim: {error}"))?
-        .on_conflict(
-            OnConflict::column(order_digest::Column::OrderId)
-                .update_columns([
-                    order_digest::Column::DigestedThrough,
-                    order_digest::Column::SentAt,
-                ])
-                .action_and_where(
-                    Expr::col((order_digest::Entity, order_digest::Column::SentAt))
-                        .is_null()
-                        .or(
-                            Expr::col((order_digest::Entity, order_digest::Column::SentAt))
-                                .lte(now - QUIET),
-                        ),
-                )
-                .to_owned(),
-        )
-        .to_owned();
-    Ok(db.execute(&insert).await?.rows_affected() == 1)
-}
-
-/// Marks events considered without mailing (nothing in them was worth it).
-async fn advance(db: &impl ConnectionTrait, order_id: i64, through: i64) -> AppResult<()> {
-    let insert = Query::insert()
-        .into_table(order_digest::Entity)
-        .columns([
-            order_digest::Column::OrderId,
-            order_digest::Column::DigestedThrough,
-        ])
-        .values([order_id.into(), through.into()])
-        .map_err(|error| anyhow::anyhow!("building the digest advance: {error}"))?
-        .on_conflict(
-            OnConflict::column(order_digest::Column::OrderId)
-                .update_column(order_digest::Column::DigestedThrough)
-                .to_owned(),
-        )
-        .to_owned();
-    db.execute(&insert).await?;
-    Ok(())
 }
 
 /// The words of a digest's lines.
@@ -290,61 +149,40 @@ impl Facts {
             .flatten()
             .filter_map(|event| event.order_line_id)
             .collect();
-        let orders = order::Entity::find()
-            .filter(order::Column::Id.is_in(order_ids))
-            .all(db)
-            .await?;
-        let company_ids: Vec<i64> = orders.iter().map(|order| order.company_id).collect();
-        let lines = order_line::Entity::find()
-            .filter(order_line::Column::Id.is_in(line_ids.clone()))
-            .all(db)
-            .await?;
-        let products: HashMap<i64, product::Model> = product::Entity::find()
-            .filter(product::Column::Id.is_in(lines.iter().map(|line| line.product_id)))
-            .all(db)
-            .await?
+        let rows = digests::digest_rows(db, order_ids, line_ids).await?;
+        let products: HashMap<i64, product::Model> = rows
+            .products
             .into_iter()
             .map(|product| (product.id, product))
             .collect();
-        let eta_changes = eta_change::Entity::find()
-            .filter(eta_change::Column::OrderLineId.is_in(line_ids.clone()))
-            .order_by_asc(eta_change::Column::Id)
-            .all(db)
-            .await?;
-        let carried: Vec<(shipment_line::Model, Option<shipment::Model>)> =
-            shipment_line::Entity::find()
-                .find_also_related(shipment::Entity)
-                .filter(shipment_line::Column::OrderLineId.is_in(line_ids))
-                .all(db)
-                .await?;
-        let users = user::Entity::find()
-            .filter(user::Column::CompanyId.is_in(company_ids))
-            .filter(user::Column::Status.eq(STATUS_ACTIVE))
-            .order_by_asc(user::Column::Email)
-            .all(db)
-            .await?;
         let mut shipments: HashMap<i64, Vec<shipment::Model>> = HashMap::new();
-        for (line, shipment) in carried {
+        for (line, shipment) in rows.carried {
             shipments
                 .entry(line.order_line_id)
                 .or_default()
                 .extend(shipment);
         }
         Ok(Self {
-            orders: orders.into_iter().map(|order| (order.id, order)).collect(),
-            lines: lines
+            orders: rows
+                .orders
+                .into_iter()
+                .map(|order| (order.id, order))
+                .collect(),
+            lines: rows
+                .lines
                 .into_iter()
                 .map(|line| {
                     let product = products.get(&line.product_id).cloned();
                     (line.id, (line, product))
                 })
                 .collect(),
-            eta_changes: eta_changes
+            eta_changes: rows
+                .eta_changes
                 .into_iter()
                 .map(|change| ((change.order_line_id, change.changed_at), change))
                 .collect(),
             shipments,
-            users,
+            users: rows.users,
         })
     }
 

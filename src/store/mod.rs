@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod batch;
 pub mod bulk;
+pub mod digests;
 pub mod events;
 pub mod lookups;
 pub mod orders;
