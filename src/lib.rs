@@ -13,7 +13,8 @@ pub mod clock;
 pub mod config;
 /// The demo data set of `serve --demo`.
 pub mod demo;
-/// Business rules without I/O: statuses, ETA ranges, business days.
+/// Business rules without I/O: statuses, ETA ranges, business days, and every fact of an
+/// order derived from its rows (`domain::order`).
 pub mod domain;
 /// The error type and its single mapping to GraphQL codes.
 pub mod error;
@@ -25,7 +26,7 @@ pub mod generate;
 pub mod graphql;
 /// The bulk import of the ERP feed (JSON Lines).
 pub mod import;
-/// One DataLoader key per relation.
+/// One DataLoader key per relation, and the per-request cache of each order's facts.
 pub mod loaders;
 /// The mail outbox's dispatcher and the letters it sends.
 pub mod mail;
@@ -33,7 +34,7 @@ pub mod mail;
 pub mod metrics;
 /// Exact money amounts.
 pub mod money;
-/// Every database query, scoped by the caller.
+/// Every database query, scoped by the caller; the writes, a file per business fact.
 pub mod store;
 /// Customers' requests for guidance.
 pub mod support;
