@@ -27,7 +27,7 @@ use crate::{
     auth::{Role, password::hash_password},
     domain::{
         language::Language,
-        order::LineProgress,
+        order::{LineProgress, amount_e4},
         status::{LineFacts, OrderState, order_status},
     },
     error::{AppError, AppResult},
@@ -776,7 +776,9 @@ impl Rows {
                     invoice_id: Set(id),
                     order_line_id: Set(draft.id),
                     quantity: Set(quantity),
-                    amount_e4: Set(draft.item.unit_price_e4 * i64::from(quantity)),
+                    amount_e4: Set(
+                        amount_e4(draft.item.unit_price_e4, quantity).unwrap_or_default()
+                    ),
                 });
                 draft.progress.invoiced(quantity);
             }

@@ -70,7 +70,22 @@ pub fn order_total_e4(lines: &[order_line::Model]) -> Option<i64> {
 
 /// What `quantity` units of a line cost (× 10⁴); `None` when it overflows.
 pub fn line_amount_e4(line: &order_line::Model, quantity: i32) -> Option<i64> {
-    line.unit_price_e4.checked_mul(i64::from(quantity))
+    amount_e4(line.unit_price_e4, quantity)
+}
+
+/// What `quantity` units at `unit_price_e4` cost (× 10⁴); `None` when it overflows.
+pub fn amount_e4(unit_price_e4: i64, quantity: i32) -> Option<i64> {
+    unit_price_e4.checked_mul(i64::from(quantity))
+}
+
+/// Units of a line that have not left the warehouse (nor been sent by e-mail).
+pub fn units_left_to_ship(line: &order_line::Model) -> i32 {
+    line.quantity - line.shipped_quantity
+}
+
+/// Units of a line not invoiced yet.
+pub fn units_left_to_invoice(line: &order_line::Model) -> i32 {
+    line.quantity - line.invoiced_quantity
 }
 
 /// Sum of an invoice's line amounts (× 10⁴); `None` when it overflows.
@@ -435,6 +450,13 @@ mod tests {
         };
         assert_eq!(invoice_total_e4(&[invoice(5), invoice(7)]), Some(12));
         assert_eq!(invoice_total_e4(&[invoice(i64::MAX), invoice(1)]), None);
+        let mut partly = line(1, 10, 15_000, 4, false);
+        partly.invoiced_quantity = 3;
+        assert_eq!(
+            (units_left_to_ship(&partly), units_left_to_invoice(&partly)),
+            (6, 7)
+        );
+        assert_eq!(line_amount_e4(&partly, 3), Some(45_000));
     }
 
     #[test]

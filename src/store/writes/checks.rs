@@ -8,7 +8,10 @@ use entities::{order, order_line};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::MAX_KEY_CHARS;
-use crate::error::{AppError, AppResult};
+use crate::{
+    domain,
+    error::{AppError, AppResult},
+};
 
 pub(super) fn within(field: &str, value: &str, max_chars: usize) -> AppResult<()> {
     if value.chars().count() > max_chars {
@@ -143,8 +146,8 @@ pub(super) enum UsesUp {
 impl UsesUp {
     fn remaining(self, line: &order_line::Model) -> i32 {
         match self {
-            Self::Shipping | Self::Delivering => line.quantity - line.shipped_quantity,
-            Self::Invoicing => line.quantity - line.invoiced_quantity,
+            Self::Shipping | Self::Delivering => domain::order::units_left_to_ship(line),
+            Self::Invoicing => domain::order::units_left_to_invoice(line),
         }
     }
 
