@@ -37,3 +37,5 @@ pub mod money;
 pub mod store;
 /// Customers' requests for guidance.
 pub mod support;
+/// Webhooks: order events POSTed to resellers' own systems, signed, retried, in order.
+pub mod webhooks;
