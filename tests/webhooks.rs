@@ -625,3 +625,78 @@ async fn an_endpoint_failing_for_a_day_is_disabled_and_its_administrators_are_to
         mail[0]
     );
 }
+
+async fn metrics(app: &App) -> String {
+    use tower::ServiceExt;
+    let request = axum::http::Request::get("/metrics")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = app.router().oneshot(request).await.unwrap();
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    String::from_utf8(body.to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn metrics_count_deliveries_by_outcome_and_show_the_oldest_waiting_event() {
+    let world = World::new().await;
+    let receiver = Receiver::start().await;
+    create(&world, &world.alpha, &receiver.url(), Value::Null).await;
+    two_events(&world.app).await;
+    receiver.answer(&[500]);
+    assert_eq!(
+        world.app.app.deliver_webhooks().await.unwrap(),
+        round(0, 1, 0)
+    );
+    world.app.clock.advance(chrono::Duration::seconds(90));
+
+    let text = metrics(&world.app.app).await;
+    for line in [
+        "portal_webhook_deliveries_total{outcome=\"delivered\"} 0",
+        "portal_webhook_deliveries_total{outcome=\"failed\"} 1",
+        "portal_webhook_deliveries_total{outcome=\"disabled\"} 0",
+        "portal_webhook_oldest_undelivered_seconds 90",
+    ] {
+        assert!(text.lines().any(|found| found == line), "{line} in {text}");
+    }
+
+    assert_eq!(
+        world.app.app.deliver_webhooks().await.unwrap(),
+        round(2, 0, 0)
+    );
+    let text = metrics(&world.app.app).await;
+    for line in [
+        "portal_webhook_deliveries_total{outcome=\"delivered\"} 2",
+        "portal_webhook_oldest_undelivered_seconds 0",
+    ] {
+        assert!(text.lines().any(|found| found == line), "{line} in {text}");
+    }
+}
+
+#[tokio::test]
+async fn an_instance_that_dies_holding_an_endpoint_leaves_it_to_another_once_its_lease_ends() {
+    let world = World::new().await;
+    let receiver = Receiver::start().await;
+    create(&world, &world.alpha, &receiver.url(), Value::Null).await;
+    two_events(&world.app).await;
+    // An instance claims the endpoint, then dies before recording anything.
+    let now = world.app.clock.now();
+    let claimed =
+        store::webhooks::claim_due(&world.app.db, now, now + chrono::Duration::minutes(2), 10)
+            .await
+            .unwrap();
+    assert_eq!(claimed.len(), 1);
+
+    assert_eq!(
+        world.app.app.deliver_webhooks().await.unwrap(),
+        round(0, 0, 0)
+    );
+    world.app.clock.advance(chrono::Duration::minutes(3));
+    assert_eq!(
+        world.app.app.deliver_webhooks().await.unwrap(),
+        round(2, 0, 0)
+    );
+    assert_eq!(receiver.received().len(), 2);
+}
