@@ -9,7 +9,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Statement,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Statement,
     sea_query::{Expr, ExprTrait, Query},
 };
 
@@ -117,10 +117,18 @@ pub async fn deliveries(
         .await?)
 }
 
+/// An endpoint's company has an event after its position, visible to customers (the rule of
+/// the change feed, `Feed::condition`), of a kind it asked for. Kinds are stored
+/// comma-separated; wrapping both sides in commas matches whole names.
+const HAS_PENDING_EVENT: &str = "EXISTS (SELECT 1 FROM order_events e \
+     WHERE e.company_id = webhooks.company_id AND e.id > webhooks.delivered_through \
+     AND e.customer_visible \
+     AND (webhooks.kinds IS NULL OR (',' || webhooks.kinds || ',') LIKE ('%,' || e.kind || ',%')))";
+
 /// Claims up to `limit` endpoints that are due until `lease` (a value unique to this claim).
-/// An endpoint is due when it is enabled, its retry time has come, no other deliverer holds
-/// it, and the person who made it is still an active administrator (or back office): an
-/// endpoint does not outlive its creator's access, as API tokens do not.
+/// An endpoint is due when it is enabled, has an event waiting, its retry time has come, no
+/// other deliverer holds it, and the person who made it is still an active administrator (or
+/// back office): an endpoint does not outlive its creator's access, as API tokens do not.
 pub async fn claim_due(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
@@ -136,22 +144,30 @@ pub async fn claim_due(
     let claimable = Condition::all()
         .add(webhook::Column::DisabledAt.is_null())
         .add(webhook::Column::NextAttemptAt.lte(now))
-        .add(webhook::Column::CreatedBy.in_subquery(creators))
         .add(
             Condition::any()
                 .add(webhook::Column::ClaimedUntil.is_null())
                 .add(webhook::Column::ClaimedUntil.lt(now)),
         );
-    let due = webhook::Entity::find()
+    // Read first: an idle deliverer then writes nothing, which matters to SQLite's single
+    // writer since deliverers look every second.
+    let due: Vec<i64> = webhook::Entity::find()
         .select_only()
         .column(webhook::Column::Id)
         .filter(claimable.clone())
+        .filter(webhook::Column::CreatedBy.in_subquery(creators))
+        .filter(Expr::cust(HAS_PENDING_EVENT))
         .order_by_asc(webhook::Column::NextAttemptAt)
         .limit(limit)
-        .into_query();
+        .into_tuple()
+        .all(db)
+        .await?;
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
     webhook::Entity::update_many()
         .col_expr(webhook::Column::ClaimedUntil, Expr::value(lease))
-        .filter(webhook::Column::Id.in_subquery(due))
+        .filter(webhook::Column::Id.is_in(due))
         .filter(claimable)
         .exec(db)
         .await?;
@@ -307,7 +323,8 @@ pub async fn delivered(
 }
 
 /// Records a failed attempt: the endpoint waits until `attempt.next_attempt_at`, or is
-/// disabled when that is `None`. Call in a transaction.
+/// disabled when that is `None` (in the transaction that queues the letters about it). False
+/// when `lease` no longer holds the endpoint, and then nothing is recorded.
 pub async fn failed(
     db: &impl ConnectionTrait,
     lease: DateTime<Utc>,
@@ -359,12 +376,13 @@ pub async fn administrators(
 /// When the oldest event that an enabled endpoint still waits for was recorded; `None` when
 /// every endpoint is up to date.
 pub async fn oldest_undelivered(db: &impl ConnectionTrait) -> AppResult<Option<DateTime<Utc>>> {
-    // Kinds are stored comma-separated; wrapping both sides in commas matches whole names.
-    let sql = "SELECT MIN(e.occurred_at) AS oldest FROM webhooks w \
-               JOIN order_events e ON e.company_id = w.company_id \
-               AND e.id > w.delivered_through AND e.customer_visible \
-               AND (w.kinds IS NULL OR (',' || w.kinds || ',') LIKE ('%,' || e.kind || ',%')) \
-               WHERE w.disabled_at IS NULL";
+    // The events of `HAS_PENDING_EVENT`, of every enabled endpoint.
+    let sql = "SELECT MIN(e.occurred_at) AS oldest FROM webhooks \
+               JOIN order_events e ON e.company_id = webhooks.company_id \
+               AND e.id > webhooks.delivered_through AND e.customer_visible \
+               AND (webhooks.kinds IS NULL \
+                    OR (',' || webhooks.kinds || ',') LIKE ('%,' || e.kind || ',%')) \
+               WHERE webhooks.disabled_at IS NULL";
     let backend = db.get_database_backend();
     let row = db
         .query_one_raw(Statement::from_string(backend, sql))
