@@ -27,6 +27,7 @@ use chrono::{DateTime, Utc};
 use entities::{order_event, webhook};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::json;
+use tokio::sync::Notify;
 
 use self::{
     client::{Answer, Client},
@@ -95,6 +96,8 @@ pub struct Deliverer {
     key: SecretKey,
     settings: WebhookSettings,
     mailer: Arc<Mailer>,
+    /// An endpoint's task ended after sending: more may be waiting.
+    more: Notify,
     delivered: AtomicU64,
     failed: AtomicU64,
     disabled: AtomicU64,
@@ -107,6 +110,7 @@ impl Deliverer {
             key,
             settings: settings.clone(),
             mailer,
+            more: Notify::new(),
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             disabled: AtomicU64::new(0),
@@ -123,13 +127,9 @@ impl Deliverer {
         &self.key
     }
 
-    /// Sends what is due now to every endpoint.
+    /// Sends what is due now to every endpoint, and returns when all are done.
     pub async fn deliver_due(&self, db: &DatabaseConnection, clock: &Clock) -> AppResult<Round> {
-        let now = clock.now();
-        // Sub-second jitter keeps two instances' leases apart.
-        let jitter = chrono::Duration::microseconds(rand::random_range(0..1_000_000));
-        let lease = now + LEASE + jitter;
-        let claimed = webhooks::claim_due(db, now, lease, ENDPOINTS).await?;
+        let (claimed, lease) = self.claim(db, clock).await?;
         let rounds = futures_util::future::join_all(
             claimed
                 .iter()
@@ -140,13 +140,60 @@ impl Deliverer {
         for round in rounds {
             total += round?;
         }
-        self.delivered
-            .fetch_add(total.delivered as u64, Ordering::Relaxed);
-        self.failed
-            .fetch_add(total.failed as u64, Ordering::Relaxed);
-        self.disabled
-            .fetch_add(total.disabled as u64, Ordering::Relaxed);
+        self.count(total);
         Ok(total)
+    }
+
+    async fn claim(
+        &self,
+        db: &DatabaseConnection,
+        clock: &Clock,
+    ) -> AppResult<(Vec<webhook::Model>, DateTime<Utc>)> {
+        let now = clock.now();
+        // Sub-second jitter keeps two instances' leases apart.
+        let jitter = chrono::Duration::microseconds(rand::random_range(0..1_000_000));
+        let lease = now + LEASE + jitter;
+        Ok((webhooks::claim_due(db, now, lease, ENDPOINTS).await?, lease))
+    }
+
+    fn count(&self, round: Round) {
+        self.delivered
+            .fetch_add(round.delivered as u64, Ordering::Relaxed);
+        self.failed
+            .fetch_add(round.failed as u64, Ordering::Relaxed);
+        self.disabled
+            .fetch_add(round.disabled as u64, Ordering::Relaxed);
+    }
+
+    /// Starts a task per due endpoint and returns: a slow receiver holds up only its own
+    /// endpoint, whose lease keeps the next rounds away from it meanwhile.
+    async fn start_round(
+        self: &Arc<Self>,
+        db: &DatabaseConnection,
+        clock: &Clock,
+    ) -> AppResult<()> {
+        let (claimed, lease) = self.claim(db, clock).await?;
+        for endpoint in claimed {
+            let (deliverer, db, clock) = (self.clone(), db.clone(), clock.clone());
+            tokio::spawn(async move {
+                match deliverer
+                    .serve_endpoint(&db, &clock, &endpoint, lease)
+                    .await
+                {
+                    Ok(round) => {
+                        deliverer.count(round);
+                        // Events committed while it sent are not in this batch.
+                        if round.more || round.delivered > 0 {
+                            deliverer.more.notify_one();
+                        }
+                    }
+                    Err(error) => {
+                        tracing::error!(webhook = endpoint.id, error = %error, "webhook round failed");
+                    }
+                }
+            });
+        }
+        Ok(())
     }
 
     async fn serve_endpoint(
@@ -271,10 +318,8 @@ impl Deliverer {
             }
         };
         loop {
-            match self.deliver_due(&db, &clock).await {
-                Ok(round) if round.more => continue,
-                Ok(_) => {}
-                Err(error) => tracing::error!(error = %error, "webhook round failed"),
+            if let Err(error) = self.start_round(&db, &clock).await {
+                tracing::error!(error = %error, "webhooks: cannot claim endpoints");
             }
             let committed = async {
                 match events.as_mut() {
@@ -288,6 +333,7 @@ impl Deliverer {
             };
             tokio::select! {
                 () = committed => {}
+                () = self.more.notified() => {}
                 () = tokio::time::sleep(POLL) => {}
             }
         }
