@@ -526,6 +526,27 @@ async fn administrators_manage_webhooks_their_api_tokens_only_read_them() {
         round(1, 0, 0)
     );
     assert_eq!(receiver.received()[0].json()["kind"], "ETA_CHANGED");
+    // Past the events it did not ask for, too, so that it is not looked at again for them.
+    world.app.confirm("SO-1").await;
+    world
+        .app
+        .order("SO-2", "C-1", &[("HW-1", 1, "10.00", None)])
+        .await;
+    world.app.confirm("SO-2").await;
+    assert_eq!(
+        world.app.app.deliver_webhooks().await.unwrap(),
+        round(0, 0, 0)
+    );
+    let through = world
+        .app
+        .data(&world.alpha, "{ webhooks { deliveredThrough } }", json!({}))
+        .await["webhooks"][0]["deliveredThrough"]
+        .clone();
+    assert_eq!(
+        Some(through.as_str().unwrap().to_owned()),
+        cursors(&world, &world.alpha).await.last().cloned()
+    );
+    assert_eq!(receiver.received().len(), 1);
 
     // At most ten per company.
     for _ in 1..10 {

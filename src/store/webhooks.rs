@@ -117,13 +117,12 @@ pub async fn deliveries(
         .await?)
 }
 
-/// An endpoint's company has an event after its position, visible to customers (the rule of
-/// the change feed, `Feed::condition`), of a kind it asked for. Kinds are stored
-/// comma-separated; wrapping both sides in commas matches whole names.
+/// An endpoint's company has an event after its position that its customers see (the rule of
+/// the change feed, `Feed::condition`). Of any kind: the deliverer moves an endpoint past the
+/// kinds it did not ask for, so that this stays one probe of the company's index.
 const HAS_PENDING_EVENT: &str = "EXISTS (SELECT 1 FROM order_events e \
      WHERE e.company_id = webhooks.company_id AND e.id > webhooks.delivered_through \
-     AND e.customer_visible \
-     AND (webhooks.kinds IS NULL OR (',' || webhooks.kinds || ',') LIKE ('%,' || e.kind || ',%')))";
+     AND e.customer_visible)";
 
 /// Claims up to `limit` endpoints that are due until `lease` (a value unique to this claim).
 /// An endpoint is due when it is enabled, has an event waiting, its retry time has come, no
@@ -178,22 +177,52 @@ pub async fn claim_due(
         .await?)
 }
 
-/// Lets other deliverers have the endpoint again, if this claim still holds it.
-pub async fn release(
+/// Lets other deliverers have the endpoint again, if this claim still holds it, moving it to
+/// `skip_to` first when that is further: past events it did not ask for.
+pub async fn finish(
     db: &impl ConnectionTrait,
     webhook_id: i64,
     lease: DateTime<Utc>,
+    skip_to: Option<i64>,
 ) -> AppResult<()> {
+    let held = Condition::all()
+        .add(webhook::Column::Id.eq(webhook_id))
+        .add(webhook::Column::ClaimedUntil.eq(lease));
+    if let Some(position) = skip_to {
+        webhook::Entity::update_many()
+            .col_expr(webhook::Column::DeliveredThrough, Expr::value(position))
+            .filter(held.clone())
+            .filter(webhook::Column::DeliveredThrough.lt(position))
+            .exec(db)
+            .await?;
+    }
     webhook::Entity::update_many()
         .col_expr(
             webhook::Column::ClaimedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .filter(webhook::Column::Id.eq(webhook_id))
-        .filter(webhook::Column::ClaimedUntil.eq(lease))
+        .filter(held)
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// The newest event of a company that its customers see; 0 when there is none.
+pub async fn visible_head(db: &impl ConnectionTrait, company_id: i64) -> AppResult<i64> {
+    let feed = Feed {
+        scope: Scope::Company(company_id),
+        order_id: None,
+    };
+    let newest: Option<i64> = order_event::Entity::find()
+        .select_only()
+        .column(order_event::Column::Id)
+        .filter(feed.condition())
+        .order_by_desc(order_event::Column::Id)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(newest.unwrap_or(0))
 }
 
 /// The kinds an endpoint asked for, as stored; `None`: every kind.
@@ -373,15 +402,19 @@ pub async fn administrators(
         .await?)
 }
 
-/// When the oldest event that an enabled endpoint still waits for was recorded; `None` when
+/// When the oldest event that an endpoint still waits for was recorded (of those that
+/// deliver: enabled, their creator active); `None` when
 /// every endpoint is up to date.
 pub async fn oldest_undelivered(db: &impl ConnectionTrait) -> AppResult<Option<DateTime<Utc>>> {
-    // The events of `HAS_PENDING_EVENT`, of every enabled endpoint.
+    // The events of `HAS_PENDING_EVENT` of the kinds asked for (stored comma-separated:
+    // wrapping both sides in commas matches whole names), of the endpoints that deliver.
     let sql = "SELECT MIN(e.occurred_at) AS oldest FROM webhooks \
                JOIN order_events e ON e.company_id = webhooks.company_id \
                AND e.id > webhooks.delivered_through AND e.customer_visible \
                AND (webhooks.kinds IS NULL \
                     OR (',' || webhooks.kinds || ',') LIKE ('%,' || e.kind || ',%')) \
+               JOIN users u ON u.id = webhooks.created_by AND u.status = 'ACTIVE' \
+               AND u.role IN ('CUSTOMER_ADMIN', 'BACK_OFFICE') \
                WHERE webhooks.disabled_at IS NULL";
     let backend = db.get_database_backend();
     let row = db

@@ -1,7 +1,7 @@
 //! The HTTP client of webhook delivery: one connection per delivery, to an address checked
 //! just before connecting, over TLS unless the receiver is on this host and the configuration
 //! allows that. Redirects are not followed (a 3xx is a failure like any non-2xx), only the
-//! status and a bounded start of the answer are read, and a semaphore caps the connections a
+//! status and a bounded start of the answer are read. The deliverer caps the connections a
 //! process holds, however slow the receivers.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -15,7 +15,6 @@ use rustls::pki_types::ServerName;
 use tokio::{
     io::{AsyncRead, AsyncWrite},
     net::TcpStream,
-    sync::Semaphore,
 };
 use tokio_rustls::TlsConnector;
 use url::{Host, Url};
@@ -94,7 +93,6 @@ pub enum Answer {
 /// Sends deliveries.
 pub struct Client {
     tls: TlsConnector,
-    connections: Semaphore,
     timeout: Duration,
     max_response_bytes: usize,
     allow_loopback: bool,
@@ -112,18 +110,15 @@ impl Client {
             .unwrap_or_else(|error| unreachable!("ring supports the default versions: {error}"));
         Self {
             tls: TlsConnector::from(Arc::new(tls)),
-            connections: Semaphore::new(settings.max_connections.max(1)),
             timeout: settings.timeout,
             max_response_bytes: settings.max_response_bytes,
             allow_loopback: settings.allow_loopback,
         }
     }
 
-    /// POSTs `body` with `headers` to `url`, within the timeout from the first byte sent
-    /// (waiting for a free connection does not count).
+    /// POSTs `body` with `headers` to `url`; the timeout covers resolving, connecting and
+    /// the answer.
     pub async fn post(&self, url: &str, headers: &[(&str, String)], body: Bytes) -> Answer {
-        // The semaphore is never closed, so a permit always comes.
-        let _permit = self.connections.acquire().await.ok();
         match tokio::time::timeout(self.timeout, self.exchange(url, headers, body)).await {
             Ok(Ok(status)) => Answer::Status(status),
             Ok(Err(error)) => Answer::Failed(format!("{error:#}")),

@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use entities::{order_event, webhook};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::json;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use self::{
     client::{Answer, Client},
@@ -98,6 +98,8 @@ pub struct Deliverer {
     mailer: Arc<Mailer>,
     /// An endpoint's task ended after sending: more may be waiting.
     more: Notify,
+    /// Deliveries in flight at once (`WebhookSettings::max_connections`).
+    connections: Semaphore,
     delivered: AtomicU64,
     failed: AtomicU64,
     disabled: AtomicU64,
@@ -111,6 +113,7 @@ impl Deliverer {
             settings: settings.clone(),
             mailer,
             more: Notify::new(),
+            connections: Semaphore::new(settings.max_connections.max(1)),
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             disabled: AtomicU64::new(0),
@@ -204,12 +207,26 @@ impl Deliverer {
         lease: DateTime<Utc>,
     ) -> AppResult<Round> {
         let mut round = Round::default();
+        // Read before the pending events: every event up to it is committed, so once the
+        // matching ones are delivered the endpoint can skip the rest up to here.
+        let head = webhooks::visible_head(db, endpoint.company_id).await?;
         let events = webhooks::pending(db, endpoint, EVENTS).await?;
         round.more = events.len() as u64 == EVENTS;
         let facts = webhooks::facts(db, &events).await?;
         let secret = self.key.secret(&endpoint.secret_salt);
         let mut attempts = endpoint.attempts;
         for event in &events {
+            // The semaphore is never closed, so a permit always comes.
+            let _permit = self.connections.acquire().await.ok();
+            if clock.now() + chrono::Duration::from_std(self.settings.timeout * 2).unwrap_or(LEASE)
+                >= lease
+            {
+                // Waited so long for a connection that the lease could end mid-send, and
+                // another deliverer send this event too: leave it to the next round.
+                webhooks::finish(db, endpoint.id, lease, None).await?;
+                round.more = true;
+                return Ok(round);
+            }
             let body = Bytes::from(payload(event, &facts).to_string());
             let started_at = clock.now();
             let headers = [
@@ -270,7 +287,8 @@ impl Deliverer {
             round.more = false;
             return Ok(round);
         }
-        webhooks::release(db, endpoint.id, lease).await?;
+        let skip_to = (!round.more).then_some(head);
+        webhooks::finish(db, endpoint.id, lease, skip_to).await?;
         Ok(round)
     }
 
