@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{TestApp, World, error_code, receiver::Receiver, test_config};
-use customer_portal::{app::App, store, webhooks::Round};
+use customer_portal::{app::App, config::Config, store, webhooks::Round};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -80,8 +80,16 @@ fn round(delivered: usize, failed: usize, disabled: usize) -> Round {
 
 /// A second instance of the service on the same database, with `allow_loopback` as given.
 async fn second_instance(app: &TestApp, allow_loopback: bool) -> App {
+    instance_with(app, |config| {
+        config.webhooks.allow_loopback = allow_loopback
+    })
+    .await
+}
+
+/// Another instance of the service on the same database, configured by `configure`.
+async fn instance_with(app: &TestApp, configure: impl FnOnce(&mut Config)) -> App {
     let mut config = test_config(&app.mail_dir, None);
-    config.webhooks.allow_loopback = allow_loopback;
+    configure(&mut config);
     let db = store::connect(app.database_url()).await.unwrap();
     App::new(&config, db, app.clock.clone())
 }
@@ -720,4 +728,42 @@ async fn an_instance_that_dies_holding_an_endpoint_leaves_it_to_another_once_its
         round(2, 0, 0)
     );
     assert_eq!(receiver.received().len(), 2);
+}
+
+#[tokio::test]
+async fn a_receiver_that_does_not_answer_in_time_is_given_up_on_and_retried() {
+    let world = World::new().await;
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let holder = held.clone();
+    tokio::spawn(async move {
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            holder.lock().unwrap().push(socket);
+        }
+    });
+    create(
+        &world,
+        &world.alpha,
+        &format!("http://{address}/hook"),
+        Value::Null,
+    )
+    .await;
+    two_events(&world.app).await;
+    let impatient = instance_with(&world.app, |config| {
+        config.webhooks.timeout = Duration::from_millis(300);
+    })
+    .await;
+
+    let started = Instant::now();
+    assert_eq!(impatient.deliver_webhooks().await.unwrap(), round(0, 1, 0));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(held.lock().unwrap().len(), 1);
+    let listed = world.app.data(&world.alpha, LIST, json!({})).await;
+    let attempt = &listed["webhooks"][0]["deliveries"]["nodes"][0];
+    assert_eq!(attempt["error"], "no answer within 300ms");
+    assert_eq!(attempt["httpStatus"], Value::Null);
+    assert!(attempt["nextAttemptAt"].is_string());
 }

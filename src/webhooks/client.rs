@@ -122,10 +122,7 @@ impl Client {
         match tokio::time::timeout(self.timeout, self.exchange(url, headers, body)).await {
             Ok(Ok(status)) => Answer::Status(status),
             Ok(Err(error)) => Answer::Failed(format!("{error:#}")),
-            Err(_) => Answer::Failed(format!(
-                "no answer within {} seconds",
-                self.timeout.as_secs()
-            )),
+            Err(_) => Answer::Failed(format!("no answer within {:?}", self.timeout)),
         }
     }
 
@@ -183,23 +180,33 @@ impl Client {
         let (mut sender, connection) = http1::handshake(TokioIo::new(stream))
             .await
             .context("HTTP handshake")?;
-        let connection = tokio::spawn(connection);
-        let response = sender
-            .send_request(request)
-            .await
-            .context("sending the request")?;
-        let status = response.status().as_u16();
-        // Read a little of the answer, so that a receiver that answers before reading the
-        // whole request is not cut off, and never more than the limit.
-        let mut body = response.into_body();
-        let mut read = 0;
-        while read < self.max_response_bytes {
-            match body.frame().await {
-                Some(Ok(frame)) => read += frame.data_ref().map_or(0, Bytes::len),
-                Some(Err(_)) | None => break,
+        let exchange = async {
+            let response = sender
+                .send_request(request)
+                .await
+                .context("sending the request")?;
+            let status = response.status().as_u16();
+            // Read a little of the answer, so that a receiver that answers before reading
+            // the whole request is not cut off, and never more than the limit.
+            let mut body = response.into_body();
+            let mut read = 0;
+            while read < self.max_response_bytes {
+                match body.frame().await {
+                    Some(Ok(frame)) => read += frame.data_ref().map_or(0, Bytes::len),
+                    Some(Err(_)) | None => break,
+                }
             }
+            Ok(status)
+        };
+        // The connection is driven here rather than in a task of its own, so that it closes
+        // with this future (on the timeout too) and never outlives its permit.
+        tokio::pin!(connection, exchange);
+        tokio::select! {
+            answered = &mut exchange => answered,
+            closed = &mut connection => match closed {
+                Ok(()) => exchange.await,
+                Err(error) => Err(anyhow::Error::new(error).context("HTTP connection")),
+            },
         }
-        connection.abort();
-        Ok(status)
     }
 }
