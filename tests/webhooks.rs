@@ -767,3 +767,22 @@ async fn a_receiver_that_does_not_answer_in_time_is_given_up_on_and_retried() {
     assert_eq!(attempt["httpStatus"], Value::Null);
     assert!(attempt["nextAttemptAt"].is_string());
 }
+
+#[tokio::test]
+async fn a_redirect_is_a_failure_and_is_not_followed() {
+    let world = World::new().await;
+    let receiver = Receiver::start().await;
+    create(&world, &world.alpha, &receiver.url(), Value::Null).await;
+    two_events(&world.app).await;
+    receiver.answer(&[307]);
+
+    assert_eq!(
+        world.app.app.deliver_webhooks().await.unwrap(),
+        round(0, 1, 0)
+    );
+    assert_eq!(receiver.received().len(), 1);
+    let listed = world.app.data(&world.alpha, LIST, json!({})).await;
+    let attempt = &listed["webhooks"][0]["deliveries"]["nodes"][0];
+    assert_eq!(attempt["httpStatus"], 307);
+    assert_eq!(attempt["error"], "answered 307");
+}
