@@ -36,6 +36,7 @@ use crate::{
     mail::{Mailer, Round},
     metrics::Metrics,
     web::{self, activation::ActivationPage, cors::Cors},
+    webhooks::{self, Deliverer, signing::SecretKey},
 };
 
 /// Issuer and audience of access tokens: a token of another service is not accepted here.
@@ -66,19 +67,26 @@ impl App {
         );
         let events = Arc::new(EventBus::new(db.clone(), limits.event_buffer));
         let admission = tokio::sync::Semaphore::new(limits.concurrent_requests.max(1));
+        let mailer = Arc::new(Mailer::new(config));
+        let webhooks = Arc::new(Deliverer::new(
+            &config.webhooks,
+            SecretKey::derive(config.jwt_secret.expose()),
+            mailer.clone(),
+        ));
         let services = Arc::new(Services {
             db,
             tokens,
             clock,
             throttle: LoginThrottle::new(limits.login_throttle.clone()),
             limits,
-            mailer: Arc::new(Mailer::new(config)),
+            mailer,
             events,
             admission,
             metrics,
             connections: Default::default(),
             public_url: config.public_url.clone(),
             support_email: config.support_email.clone(),
+            webhooks,
         });
         Self {
             schema: graphql::build_schema(services.clone()),
@@ -126,6 +134,25 @@ impl App {
     pub fn spawn_mail_dispatcher(&self) {
         let mailer = self.services.mailer.clone();
         tokio::spawn(mailer.run(self.services.db.clone(), self.services.clock.clone()));
+    }
+
+    /// Sends the webhook deliveries that are due now; `serve` does this in the background
+    /// ([`App::spawn_webhook_deliverer`]), tests call it to drive rounds themselves.
+    pub async fn deliver_webhooks(&self) -> AppResult<webhooks::Round> {
+        self.services
+            .webhooks
+            .deliver_due(&self.services.db, &self.services.clock)
+            .await
+    }
+
+    /// Starts delivering webhooks in the background, for as long as the runtime runs.
+    pub fn spawn_webhook_deliverer(&self) {
+        let deliverer = self.services.webhooks.clone();
+        tokio::spawn(deliverer.run(
+            self.services.db.clone(),
+            self.services.clock.clone(),
+            self.services.events.clone(),
+        ));
     }
 
     /// Runs one GraphQL request for the holder of `authorization` (an `Authorization` header
@@ -410,7 +437,12 @@ async fn metrics(State(app): State<App>) -> impl IntoResponse {
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        app.services.metrics.render(&app.services.db),
+        app.services.metrics.render(&app.services.db)
+            + &app
+                .services
+                .webhooks
+                .metrics(&app.services.db, app.services.clock.now())
+                .await,
     )
 }
 

@@ -31,6 +31,40 @@ pub struct Config {
     pub home_url: String,
     /// Request and query limits.
     pub limits: Limits,
+    /// Webhook delivery.
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered, and what they may reach.
+#[derive(Clone, Debug)]
+pub struct WebhookSettings {
+    /// `WEBHOOK_ALLOW_LOOPBACK=true`: also accept `http://` URLs on this host (127.0.0.1,
+    /// `localhost`), for tests and local development. Private and link-local addresses stay
+    /// refused either way.
+    pub allow_loopback: bool,
+    /// Endpoints one company may have.
+    pub max_per_company: usize,
+    /// How long a receiver has to answer one delivery.
+    pub timeout: std::time::Duration,
+    /// How long one event is retried before its endpoint is disabled.
+    pub retry_for: chrono::Duration,
+    /// Deliveries in flight at once in one process, whatever the receivers.
+    pub max_connections: usize,
+    /// Bytes of a receiver's answer read at most; the rest is ignored.
+    pub max_response_bytes: usize,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_loopback: false,
+            max_per_company: 10,
+            timeout: std::time::Duration::from_secs(5),
+            retry_for: chrono::Duration::hours(24),
+            max_connections: 16,
+            max_response_bytes: 16 * 1024,
+        }
+    }
 }
 
 /// Limits that protect the service from expensive requests. Each is a documented constant
@@ -272,6 +306,14 @@ impl Config {
             cors_origins,
             home_url,
             limits: Limits::default(),
+            webhooks: WebhookSettings {
+                allow_loopback: match lookup("WEBHOOK_ALLOW_LOOPBACK").as_deref() {
+                    None | Some("false") => false,
+                    Some("true") => true,
+                    Some(_) => bail!("WEBHOOK_ALLOW_LOOPBACK must be true or false"),
+                },
+                ..WebhookSettings::default()
+            },
         })
     }
 }

@@ -39,3 +39,5 @@ pub mod store;
 pub mod support;
 /// The HTTP edge: GraphQL over GET and POST, its failures, CORS, the activation page.
 pub mod web;
+/// Webhooks: order events POSTed to resellers' own systems, signed, retried, in order.
+pub mod webhooks;

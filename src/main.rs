@@ -214,6 +214,7 @@ async fn seed_demo(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
 async fn serve(config: &Config, db: sea_orm::DatabaseConnection) -> anyhow::Result<()> {
     let app = App::new(config, db, Clock::System);
     app.spawn_mail_dispatcher();
+    app.spawn_webhook_deliverer();
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("PORTAL_BIND: cannot listen on {}", config.bind))?;

@@ -1,6 +1,7 @@
 //! Two `serve` processes on one PostgreSQL: a write through one reaches a subscriber of the
 //! other, through the database's LISTEN/NOTIFY. PostgreSQL only; on SQLite it is skipped.
 //! `EVENT_ROUNDS=100` measures more writes (the default is 10).
+//! Both deliver webhooks: each event reaches the receiver once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -11,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{World, ws::Client};
+use common::{World, receiver::Receiver, ws::Client};
 use serde_json::{Value, json};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -47,6 +48,8 @@ impl Instance {
                 std::env::temp_dir().join("customer-portal-instances-mail"),
             )
             .env("RUST_LOG", "warn")
+            // The webhook test's receiver listens on this host.
+            .env("WEBHOOK_ALLOW_LOOPBACK", "true")
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
@@ -79,6 +82,26 @@ impl Instance {
         stream.read_to_string(&mut response).await.unwrap();
         let (_, json) = response.split_once("\r\n\r\n").unwrap();
         serde_json::from_str(json).unwrap()
+    }
+
+    /// Its delivered webhook events, from `/metrics`.
+    async fn webhooks_delivered(&self) -> u64 {
+        let request = format!(
+            "GET /metrics HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.address
+        );
+        let mut stream = TcpStream::connect(self.address).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        response
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix("portal_webhook_deliveries_total{outcome=\"delivered\"} ")
+            })
+            .unwrap()
+            .parse()
+            .unwrap()
     }
 
     /// Signs in on this instance, whose clock is the real one (the test app's stands still).
@@ -157,4 +180,95 @@ async fn a_write_on_one_instance_reaches_a_subscriber_on_the_other() {
     );
     // The tail also polls every 2 s: a median under a second shows the notification path.
     assert!(median < Duration::from_secs(1), "median {median:?}");
+}
+
+#[tokio::test]
+async fn two_serve_instances_deliver_each_event_to_a_webhook_exactly_once() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        eprintln!("skipped: two instances share a PostgreSQL database");
+        return;
+    }
+    let world = World::new().await;
+    world
+        .app
+        .order("SO-1", "C-1", &[("HW-1", 1, "10.00", None)])
+        .await;
+    world.app.confirm("SO-1").await;
+    let seen = world
+        .app
+        .data(
+            &world.alpha,
+            "{ orderEvents { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await;
+    let after = seen["orderEvents"]["pageInfo"]["endCursor"].clone();
+    let receiver = Receiver::start().await;
+    let create = "mutation($url: String!) { createWebhook(url: $url) { secret } }";
+    world
+        .app
+        .data(&world.alpha, create, json!({"url": receiver.url()}))
+        .await;
+    let (one, other) = (
+        Instance::start(world.app.database_url()).await,
+        Instance::start(world.app.database_url()).await,
+    );
+    let staff = one.login("staff@distributor.example").await;
+
+    let writes = 100;
+    let update = "mutation($eta: Date) { updateEtas(updates: [{orderNumber: \"SO-1\", lineNumber: 1, eta: $eta}]) { eta } }";
+    let mut committed = Vec::new();
+    for write in 0..writes {
+        let eta = (chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap() + chrono::Days::new(write))
+            .to_string();
+        let written = one.post(Some(&staff), update, json!({"eta": eta})).await;
+        assert!(written.get("errors").is_none(), "{written}");
+        committed.push(Instant::now());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while receiver.received().len() < committed.len() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Time for a second copy to arrive, if one were coming.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let feed = world
+        .app
+        .data(
+            &world.alpha,
+            "query($after: String) { orderEvents(first: 100, after: $after) { nodes { cursor } } }",
+            json!({"after": after}),
+        )
+        .await;
+    let expected: Vec<String> = feed["orderEvents"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["cursor"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(expected.len(), 100);
+    assert_eq!(receiver.cursors(), expected);
+    let shares = (
+        one.webhooks_delivered().await,
+        other.webhooks_delivered().await,
+    );
+    assert_eq!(shares.0 + shares.1, 100);
+
+    let mut delays: Vec<Duration> = receiver
+        .received()
+        .iter()
+        .zip(&committed)
+        .map(|(received, committed)| received.at.saturating_duration_since(*committed))
+        .collect();
+    delays.sort();
+    eprintln!(
+        "write answered on one instance to the webhook receiver's 2xx, {} writes, two instances \
+         (delivered {} and {}): median {:?}, worst {:?}",
+        delays.len(),
+        shares.0,
+        shares.1,
+        delays[delays.len() / 2],
+        delays[delays.len() - 1]
+    );
 }

@@ -24,3 +24,5 @@ pub mod shipment_line;
 pub mod support_request;
 pub mod user;
 pub mod vendor;
+pub mod webhook;
+pub mod webhook_delivery;

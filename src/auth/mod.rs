@@ -65,6 +65,8 @@ pub enum Action {
     ManageUsers,
     /// Create, list and revoke API tokens.
     ManageApiTokens,
+    /// Create, list and delete webhooks.
+    ManageWebhooks,
     /// Ask the back office for guidance (needs a company to be contacted about).
     RequestSupport,
     /// The back office's own work: customers, ingestion, support requests, approvals.
@@ -302,9 +304,9 @@ mod tests {
     fn the_permission_table() {
         use Action::*;
         let table = [
-            (Role::BackOffice, [true, true, true, false, true]),
-            (Role::CustomerAdmin, [true, true, true, true, false]),
-            (Role::CustomerUser, [true, false, false, true, false]),
+            (Role::BackOffice, [true, true, true, false, true, true]),
+            (Role::CustomerAdmin, [true, true, true, true, false, true]),
+            (Role::CustomerUser, [true, false, false, true, false, false]),
         ];
         let actions = [
             OwnAccount,
@@ -312,6 +314,7 @@ mod tests {
             ManageApiTokens,
             RequestSupport,
             BackOffice,
+            ManageWebhooks,
         ];
         for (role, allowed) in table {
             for (action, expected) in actions.into_iter().zip(allowed) {

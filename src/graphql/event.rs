@@ -54,9 +54,21 @@ impl From<EventKind> for OrderEventKind {
     }
 }
 
+impl From<OrderEventKind> for EventKind {
+    fn from(kind: OrderEventKind) -> Self {
+        match kind {
+            OrderEventKind::StatusChanged => Self::StatusChanged,
+            OrderEventKind::EtaChanged => Self::EtaChanged,
+            OrderEventKind::Shipped => Self::Shipped,
+            OrderEventKind::Delivered => Self::Delivered,
+            OrderEventKind::Invoiced => Self::Invoiced,
+        }
+    }
+}
+
 /// A position in the feed as clients see it: the event's position, zero-padded so that
 /// cursors also sort as text.
-fn cursor_of(position: i64) -> String {
+pub(crate) fn cursor_of(position: i64) -> String {
     format!("{position:020}")
 }
 

@@ -5,8 +5,8 @@ mod account;
 mod api_token;
 pub(crate) mod back_office;
 pub(crate) mod catalogue;
-mod event;
-mod ids;
+pub(crate) mod event;
+pub(crate) mod ids;
 mod invoice;
 mod key_order;
 mod mutation;
@@ -20,6 +20,7 @@ mod scalars;
 mod session;
 mod shipment;
 mod support;
+mod webhook;
 
 use std::sync::Arc;
 
@@ -63,6 +64,8 @@ pub struct Services {
     pub public_url: String,
     /// Where support requests are mailed.
     pub support_email: String,
+    /// Webhook delivery, and the rules and key of endpoints.
+    pub webhooks: Arc<crate::webhooks::Deliverer>,
 }
 
 /// Who sent the request, as far as the transport knows.

@@ -12,6 +12,7 @@ use super::{
     promised,
     shipment::SerialNumber,
     support::SupportQuery,
+    webhook::WebhookQuery,
 };
 use crate::{
     auth::Action,
@@ -71,7 +72,13 @@ fn window(
 
 /// Every read of the API, merged from one object per area so that each area stays in its file.
 #[derive(MergedObject, Default)]
-pub struct Query(OrderQuery, EventQuery, ApiTokenQuery, SupportQuery);
+pub struct Query(
+    OrderQuery,
+    EventQuery,
+    ApiTokenQuery,
+    SupportQuery,
+    WebhookQuery,
+);
 
 /// Orders, their search and summary, and what the back office watches.
 #[derive(Default)]

@@ -9,6 +9,7 @@ pub mod lookups;
 pub mod orders;
 pub mod outbox;
 pub mod support;
+pub mod webhooks;
 pub mod writes;
 
 use std::{future::Future, pin::Pin, time::Duration};

@@ -2,6 +2,7 @@
 //! that writes through the same data-layer functions as the back-office mutations.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+pub mod receiver;
 pub mod smtp;
 pub mod webdriver;
 pub mod ws;
@@ -172,6 +173,8 @@ pub fn test_config(
     config.limits.login_throttle.lock_client_after = 20;
     config.limits.subscriber_patience = std::time::Duration::from_millis(300);
     config.limits.subscription_recheck = std::time::Duration::from_millis(100);
+    // Webhook tests' receivers listen on this host.
+    config.webhooks.allow_loopback = true;
     config
 }
 
