@@ -25,16 +25,19 @@ use axum::{
 };
 use futures_util::{SinkExt as _, StreamExt as _, future};
 use sea_orm::DatabaseConnection;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use crate::{
-    auth::{self, Authentication, throttle::LoginThrottle, token::AccessTokens},
+    auth::{
+        self, Authentication, Lapse, revocation::Revocations, throttle::LoginThrottle,
+        token::AccessTokens,
+    },
     clock::Clock,
     config::{Config, Limits},
     error::{self, AppError, AppResult},
     feed::EventBus,
-    graphql::{self, ClientAddress, PortalSchema, Services, SubscriptionSlots},
+    graphql::{self, ClientAddress, CredentialLapse, PortalSchema, Services, SubscriptionSlots},
     loaders::{BatchWhenIdle, Loaders, StreamLoader},
     mail::{Mailer, Round},
     metrics::Metrics,
@@ -67,6 +70,7 @@ impl App {
         let events = Arc::new(EventBus::new(db.clone(), limits.event_buffer));
         let admission = tokio::sync::Semaphore::new(limits.concurrent_requests.max(1));
         let services = Arc::new(Services {
+            revocations: Arc::new(Revocations::new(db.clone())),
             db,
             tokens,
             clock,
@@ -217,8 +221,10 @@ async fn graphiql() -> Html<String> {
     )
 }
 
-/// Close codes of `graphql-transport-ws` for a refused `connection_init`.
+/// Close codes of `graphql-transport-ws`: for a refused `connection_init`, and for a
+/// credential that lapses while its connection is open (4401 ended, 4403 user disabled).
 const CLOSE_UNAUTHORIZED: u16 = 4401;
+const CLOSE_FORBIDDEN: u16 = 4403;
 const CLOSE_TOO_MANY: u16 = 4429;
 /// Markers at the start of the refusal, which the protocol turns into a close reason.
 const REFUSED_UNAUTHORIZED: &str = "Unauthorized";
@@ -283,7 +289,7 @@ impl App {
     ) -> Result<impl futures_util::Stream<Item = async_graphql::Response> + use<>, String> {
         let payload = serde_json::json!({ "authorization": authorization });
         let data = self
-            .connection_data(payload, None)
+            .connection_data(payload, None, Arc::new(watch::channel(None).0))
             .await
             .map_err(|error| error.message)?;
         Ok(self
@@ -310,13 +316,31 @@ impl App {
                 })
             });
         let app = self.clone();
+        let (lapse, mut lapsed) = watch::channel(None);
+        let lapse = Arc::new(lapse);
         let conversation =
             async_graphql::http::WebSocket::new(self.schema.clone(), incoming, protocol)
                 .on_connection_init(move |payload| async move {
-                    app.connection_data(payload, client).await
+                    app.connection_data(payload, client, lapse).await
                 });
         futures_util::pin_mut!(conversation);
-        while let Some(message) = conversation.next().await {
+        loop {
+            let message = tokio::select! {
+                // The credential goes first: nothing more is sent once it has lapsed.
+                biased;
+                Ok(()) = lapsed.changed() => {
+                    let Some(lapse) = *lapsed.borrow() else { continue };
+                    let code = match lapse {
+                        Lapse::Ended(_) => CLOSE_UNAUTHORIZED,
+                        Lapse::Disabled => CLOSE_FORBIDDEN,
+                    };
+                    WsMessage::Close(code, lapse.reason().to_owned())
+                }
+                message = conversation.next() => match message {
+                    Some(message) => message,
+                    None => break,
+                },
+            };
             let outgoing = match message {
                 WsMessage::Text(text) => Message::Text(text.into()),
                 WsMessage::Close(code, reason) => {
@@ -341,10 +365,13 @@ impl App {
     }
 
     /// Authenticates a WebSocket connection and gives it what its operations need.
+    /// The connection's credential is watched until `lapse`'s receivers are gone; when it
+    /// lapses, `lapse` says why.
     async fn connection_data(
         &self,
         payload: serde_json::Value,
         client: Option<IpAddr>,
+        lapse: Arc<watch::Sender<Option<Lapse>>>,
     ) -> async_graphql::Result<Data> {
         let header = ["authorization", "Authorization"]
             .into_iter()
@@ -359,8 +386,8 @@ impl App {
         )
         .await
         .map_err(|error| async_graphql::Error::from(error).message)?;
-        let user_id = match &authentication {
-            Authentication::Signed(viewer) => viewer.user_id,
+        let viewer = match &authentication {
+            Authentication::Signed(viewer) => viewer.clone(),
             Authentication::Anonymous => {
                 return Err(format!(
                     "{REFUSED_UNAUTHORIZED}: send {{\"authorization\": \"Bearer …\"}} in connection_init"
@@ -376,7 +403,7 @@ impl App {
                 .connections
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let count = open.entry(user_id).or_default();
+            let count = open.entry(viewer.user_id).or_default();
             if *count >= services.limits.max_connections_per_user {
                 return Err(format!(
                     "{REFUSED_TOO_MANY}: a user holds at most {} connections",
@@ -387,14 +414,26 @@ impl App {
             *count += 1;
             ConnectionSlot {
                 services: services.clone(),
-                user_id,
+                user_id: viewer.user_id,
             }
         };
+        let watched = CredentialLapse(lapse.subscribe());
+        let (revocations, clock) = (services.revocations.clone(), services.clock.clone());
+        let recheck = services.limits.subscription_recheck;
+        tokio::spawn(async move {
+            tokio::select! {
+                ended = revocations.watch(&viewer, &clock, recheck) => {
+                    lapse.send_replace(Some(ended));
+                }
+                () = lapse.closed() => {}
+            }
+        });
         let mut data = Data::default();
         data.insert(authentication);
         data.insert(ClientAddress(client));
         data.insert(Arc::new(StreamLoader::new(services.db.clone())));
         data.insert(SubscriptionSlots::default());
+        data.insert(watched);
         data.insert(slot);
         Ok(data)
     }

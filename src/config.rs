@@ -61,7 +61,8 @@ pub struct Limits {
     /// How long a subscriber may leave its events unread before it is told it fell behind
     /// (and can resume from its cursor); writers and other subscribers never wait for it.
     pub subscriber_patience: std::time::Duration,
-    /// How often an open subscription checks that its user may still read.
+    /// How often an open WebSocket connection checks that its credential still reads, in case
+    /// the announcement of its end was lost (it is closed at once when announced).
     pub subscription_recheck: std::time::Duration,
     /// GraphQL requests executed at once; the rest wait their turn. Past the point where the
     /// cores are busy, more at once only adds memory (each holds its page's rows and answer)

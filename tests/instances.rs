@@ -158,3 +158,38 @@ async fn a_write_on_one_instance_reaches_a_subscriber_on_the_other() {
     // The tail also polls every 2 s: a median under a second shows the notification path.
     assert!(median < Duration::from_secs(1), "median {median:?}");
 }
+
+#[tokio::test]
+async fn disabling_a_user_on_one_instance_closes_their_connection_on_the_other() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        eprintln!("skipped: two instances share a PostgreSQL database");
+        return;
+    }
+    let world = World::new().await;
+    let (one, other) = (
+        Instance::start(world.app.database_url()).await,
+        Instance::start(world.app.database_url()).await,
+    );
+    let alpha = one.login("admin@alpha.example").await;
+    let staff = other.login("staff@distributor.example").await;
+    let me = one.post(Some(&alpha), "{ me { id } }", json!({})).await;
+    let mut subscriber = Client::connect(one.address, &alpha).await;
+    subscriber
+        .subscribe("1", "subscription { orderEvents { kind } }", json!({}))
+        .await;
+    let disable = "mutation($id: ID!) { disableUser(userId: $id) { status } }";
+    let disabled = other
+        .post(Some(&staff), disable, json!({"id": me["data"]["me"]["id"]}))
+        .await;
+    assert_eq!(disabled["data"]["disableUser"]["status"], "DISABLED");
+    let committed = Instant::now();
+    let (code, reason) = subscriber.closed().await;
+    let delay = committed.elapsed();
+    eprintln!("disabled on one instance, connection closed on the other after {delay:?}");
+    assert_eq!(
+        (code, reason.as_str()),
+        (4403, "the account has been disabled")
+    );
+    // Connections also recheck every 5 s: closing well before shows the notification path.
+    assert!(delay < Duration::from_secs(3), "closed after {delay:?}");
+}

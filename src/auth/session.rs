@@ -14,6 +14,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use super::{
     password::{check_new_password, hash_password, verify_password},
+    revocation::Revocations,
     throttle::{LoginThrottle, Verdict},
     token::{AccessSubject, AccessTokens, hash_opaque_secret, new_opaque_secret},
 };
@@ -40,6 +41,8 @@ pub struct Sessions<'a> {
     pub db: &'a DatabaseConnection,
     pub tokens: &'a AccessTokens,
     pub limits: &'a Limits,
+    /// Told of every session that ends, so that its connections close.
+    pub revocations: &'a Revocations,
 }
 
 /// The one answer to every failed sign-in, so that it never tells whether the e-mail exists.
@@ -168,8 +171,9 @@ impl Sessions<'_> {
         if stored.used_at.is_some()
             || !accounts::mark_refresh_token_used(&txn, stored.id, now).await?
         {
-            accounts::end_session(&txn, &stored.family, now).await?;
+            accounts::end_session(&txn, stored.user_id, &stored.family, now).await?;
             txn.commit().await?;
+            self.revocations.announce(stored.user_id);
             tracing::warn!(
                 user_id = stored.user_id,
                 "refresh token reused: session ended"
@@ -196,7 +200,8 @@ impl Sessions<'_> {
         let Some(stored) = accounts::refresh_token_by_hash(self.db, &hash).await? else {
             return Ok(false);
         };
-        accounts::end_session(self.db, &stored.family, now).await?;
+        accounts::end_session(self.db, stored.user_id, &stored.family, now).await?;
+        self.revocations.announce(stored.user_id);
         Ok(true)
     }
 
@@ -234,6 +239,7 @@ impl Sessions<'_> {
         accounts::set_password(&txn, user.id, &hash).await?;
         accounts::end_sessions_of(&txn, user.id, Some(session), now).await?;
         txn.commit().await?;
+        self.revocations.announce(user.id);
         Ok(())
     }
 

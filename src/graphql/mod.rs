@@ -25,7 +25,10 @@ use async_graphql::{Context, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{Authentication, Viewer, throttle::LoginThrottle, token::AccessTokens},
+    auth::{
+        Authentication, Viewer, revocation::Revocations, throttle::LoginThrottle,
+        token::AccessTokens,
+    },
     clock::Clock,
     config::Limits,
     error::{AppError, AppResult},
@@ -37,7 +40,7 @@ use crate::{
 /// The served schema.
 pub type PortalSchema = Schema<query::Query, mutation::Mutation, event::EventSubscription>;
 
-pub use event::SubscriptionSlots;
+pub use event::{CredentialLapse, SubscriptionSlots};
 
 /// What every resolver may use, shared by all requests.
 pub struct Services {
@@ -53,6 +56,8 @@ pub struct Services {
     /// Open WebSocket connections per user, against `limits.max_connections_per_user`.
     pub connections: std::sync::Mutex<std::collections::HashMap<i64, usize>>,
     pub throttle: LoginThrottle,
+    /// Ended credentials, announced to the connections they opened.
+    pub revocations: Arc<Revocations>,
     /// Base of links in mail.
     pub public_url: String,
     /// Where support requests are mailed.

@@ -13,6 +13,7 @@ fn sessions(services: &Services) -> Sessions<'_> {
         db: &services.db,
         tokens: &services.tokens,
         limits: &services.limits,
+        revocations: &services.revocations,
     }
 }
 

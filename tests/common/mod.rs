@@ -168,6 +168,15 @@ impl TestApp {
 
     /// A test app whose mail goes to the SMTP server at `smtp_url`.
     pub async fn with_smtp(smtp_url: Option<&str>) -> Self {
+        Self::configured(smtp_url, |_| {}, Clock::fixed(now())).await
+    }
+
+    /// A test app whose configuration `adjust` changes, on `clock`.
+    pub async fn configured(
+        smtp_url: Option<&str>,
+        adjust: impl FnOnce(&mut Config),
+        clock: Clock,
+    ) -> Self {
         let database = TestDb::create().await;
         let db = store::connect(&database.url).await.unwrap();
         store::migrate(&db).await.unwrap();
@@ -176,8 +185,8 @@ impl TestApp {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
         ));
-        let config = test_config(&mail_dir, smtp_url);
-        let clock = Clock::fixed(now());
+        let mut config = test_config(&mail_dir, smtp_url);
+        adjust(&mut config);
         let app = App::new(&config, db.clone(), clock.clone());
         Self {
             app,
@@ -478,7 +487,11 @@ pub struct World {
 
 impl World {
     pub async fn new() -> Self {
-        let app = TestApp::new().await;
+        Self::on(TestApp::new().await).await
+    }
+
+    /// The world on an app of the test's own.
+    pub async fn on(app: TestApp) -> Self {
         let alpha_id = app.company("Alpha Systems BV", "C-1").await;
         let beta_id = app.company("Beta Networks NV", "C-2").await;
         let staff = app
