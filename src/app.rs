@@ -33,6 +33,7 @@ use crate::{
         self, Authentication, Lapse, revocation::Revocations, throttle::LoginThrottle,
         token::AccessTokens,
     },
+    budget::{self, StatementBudget},
     clock::Clock,
     config::{Config, Limits},
     error::{self, AppError, AppResult},
@@ -59,7 +60,10 @@ impl App {
     pub fn new(config: &Config, mut db: DatabaseConnection, clock: Clock) -> Self {
         let metrics = Arc::new(Metrics::default());
         let counter = metrics.clone();
-        db.set_metric_callback(move |_| counter.statement());
+        db.set_metric_callback(move |_| {
+            counter.statement();
+            budget::count_statement();
+        });
         let limits: Limits = config.limits.clone();
         let tokens = AccessTokens::new(
             config.jwt_secret.expose(),
@@ -176,7 +180,20 @@ impl App {
                 self.services.db.clone(),
                 idle.clone(),
             )));
-        let mut response = BatchWhenIdle::new(self.schema.execute(request), idle).await;
+        let budget = StatementBudget::new(self.services.limits.max_statements_per_request);
+        let running = BatchWhenIdle::new(self.schema.execute(request), idle);
+        let mut response = match budget.run(running).await {
+            Ok(response) => response,
+            Err(exceeded) => {
+                let error: async_graphql::Error = AppError::StatementBudget {
+                    limit: exceeded.limit,
+                }
+                .into();
+                async_graphql::Response::from_errors(vec![
+                    error.into_server_error(Default::default()),
+                ])
+            }
+        };
         error::classify_unhandled(&mut response);
         response
     }

@@ -37,8 +37,14 @@ pub struct Limits {
     pub max_page_size: u32,
     /// Deepest selection set accepted (QUERY_TOO_COMPLEX beyond).
     pub max_depth: usize,
-    /// Highest complexity accepted; list fields multiply their children by the page size.
+    /// Highest cost of a document accepted (QUERY_TOO_COMPLEX beyond), counted before it
+    /// runs: every field and alias, times what the lists around it hold (a paged list its
+    /// page, another list 5), plus 500 for each root field (a statement of its own). The
+    /// dashboard at 100 orders costs about 50,000; 200 root fields reach the limit.
     pub max_complexity: usize,
+    /// SQL statements one request may send; past them it ends with QUERY_TOO_COMPLEX. A
+    /// dashboard page sends about 10 whatever its size.
+    pub max_statements_per_request: u64,
     /// Largest HTTP request body in bytes (413 beyond).
     pub max_body_bytes: usize,
     /// How long an access token lives.
@@ -116,7 +122,8 @@ impl Default for Limits {
             max_depth: 12,
             concurrent_requests: std::thread::available_parallelism()
                 .map_or(4, |cores| cores.get() * 2),
-            max_complexity: 25_000,
+            max_complexity: 100_000,
+            max_statements_per_request: 200,
             max_body_bytes: 256 * 1024,
             access_token_ttl: chrono::Duration::minutes(15),
             refresh_token_ttl: chrono::Duration::days(30),

@@ -56,6 +56,11 @@ pub enum AppError {
     /// Too many failed attempts; the client may try again after the given wait.
     #[error("too many failed attempts: try again in {retry_after_seconds} seconds")]
     RateLimited { retry_after_seconds: i64 },
+    /// The request sent more SQL statements than one request may.
+    #[error(
+        "this request needed more than {limit} database statements and was stopped: ask for fewer fields or aliases at the top level"
+    )]
+    StatementBudget { limit: u64 },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -78,6 +83,7 @@ impl AppError {
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::StatementBudget { .. } => ErrorCode::QueryTooComplex,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -137,12 +143,16 @@ pub fn classify_unhandled(response: &mut async_graphql::Response) {
         if extensions.get("code").is_some() {
             continue;
         }
-        let code =
-            if error.message.contains("nested too deep") || error.message.contains("too complex") {
-                ErrorCode::QueryTooComplex
-            } else {
-                ErrorCode::BadUserInput
-            };
+        // The parser's own recursion limit comes before the depth limit: it is the same
+        // refusal, of a document nested too deep.
+        let too_complex = ["nested too deep", "too complex", "recursion limit exceeded"]
+            .iter()
+            .any(|marker| error.message.contains(marker));
+        let code = if too_complex {
+            ErrorCode::QueryTooComplex
+        } else {
+            ErrorCode::BadUserInput
+        };
         extensions.set("code", code.as_str());
     }
 }

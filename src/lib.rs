@@ -7,6 +7,8 @@
 pub mod app;
 /// Roles and permissions, the Viewer, passwords, sessions, onboarding, API tokens.
 pub mod auth;
+/// A request's budget of SQL statements.
+pub mod budget;
 /// The service's notion of "now", fixed in tests.
 pub mod clock;
 /// Configuration read once from the environment.

@@ -159,7 +159,6 @@ pub struct EventQuery;
 impl EventQuery {
     /// The change feed of the caller's visible orders, oldest first: what a dashboard replays to stay in sync.
     /// Pages hold 20 events unless `first` asks for up to 100.
-    #[graphql(complexity = "(first.unwrap_or(20).clamp(1, 100) as usize) * child_complexity")]
     async fn order_events(
         &self,
         ctx: &Context<'_>,

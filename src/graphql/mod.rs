@@ -5,6 +5,7 @@ mod account;
 mod api_token;
 pub(crate) mod back_office;
 pub(crate) mod catalogue;
+mod cost;
 mod event;
 mod ids;
 mod invoice;
@@ -78,7 +79,7 @@ pub fn build_schema(services: Arc<Services>) -> PortalSchema {
     )
     .data(services)
     .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity)
+    .extension(cost::QueryCost::new(&limits))
     .finish()
 }
 

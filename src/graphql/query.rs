@@ -94,9 +94,6 @@ impl OrderQuery {
 
     /// Your orders (every company's for the back office), newest first unless sorted otherwise.
     /// Pages hold 20 orders unless `first` or `last` asks for up to 100.
-    #[graphql(
-        complexity = "(first.or(last).unwrap_or(20).clamp(1, 100) as usize) * child_complexity"
-    )]
     async fn orders(
         &self,
         ctx: &Context<'_>,
