@@ -33,7 +33,7 @@ use crate::{
         self, Authentication, Lapse, revocation::Revocations, throttle::LoginThrottle,
         token::AccessTokens,
     },
-    budget::{self, StatementBudget},
+    budget::{self, Admission, StatementBudget},
     clock::Clock,
     config::{Config, Limits},
     error::{self, AppError, AppResult},
@@ -72,7 +72,9 @@ impl App {
             limits.access_token_ttl,
         );
         let events = Arc::new(EventBus::new(db.clone(), limits.event_buffer));
-        let admission = tokio::sync::Semaphore::new(limits.concurrent_requests.max(1));
+        let admission = Arc::new(tokio::sync::Semaphore::new(
+            limits.concurrent_requests.max(1),
+        ));
         let services = Arc::new(Services {
             revocations: Arc::new(Revocations::new(db.clone())),
             db,
@@ -138,9 +140,10 @@ impl App {
     ) -> async_graphql::Response {
         let started = std::time::Instant::now();
         let operation = request.operation_name.clone();
-        // The semaphore is never closed, so a permit always comes.
-        let _permit = self.services.admission.acquire().await.ok();
-        let response = self.answer(client, authorization, request).await;
+        let admission = Admission::enter(self.services.admission.clone()).await;
+        let response = self
+            .answer(client, authorization, request.data(admission))
+            .await;
         self.services.metrics.observe(
             operation.as_deref(),
             !response.errors.is_empty(),

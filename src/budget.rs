@@ -1,6 +1,9 @@
-//! A request's budget of SQL statements: past it, the request ends with `QUERY_TOO_COMPLEX`
-//! instead of running on. The cost limit refuses most expensive documents before they run;
-//! the budget catches whatever the cost could not foresee.
+//! What one request may take: a turn among the requests executed at once (its admission),
+//! and a budget of SQL statements.
+//!
+//! A request past its statement budget ends with `QUERY_TOO_COMPLEX` instead of running on.
+//! The cost limit refuses most expensive documents before they run; the budget catches
+//! whatever the cost could not foresee.
 //!
 //! The statement counter (the database's metric callback) finds the running request's budget
 //! in a task-local; loader batches, which run in tasks of their own, take it along
@@ -14,7 +17,7 @@ use std::{
     },
 };
 
-use tokio::sync::Notify;
+use tokio::sync::{Mutex, Notify, OwnedSemaphorePermit, Semaphore};
 
 tokio::task_local! {
     static BUDGET: Arc<StatementBudget>;
@@ -77,5 +80,33 @@ pub fn inherit<F: Future>(work: F) -> impl Future<Output = F::Output> {
             Some(budget) => BUDGET.scope(budget, work).await,
             None => work.await,
         }
+    }
+}
+
+/// A request's turn to execute: one of `Limits::concurrent_requests` permits.
+pub struct Admission {
+    permits: Arc<Semaphore>,
+    held: Mutex<Option<OwnedSemaphorePermit>>,
+}
+
+impl Admission {
+    /// Waits for a turn among `permits`.
+    pub async fn enter(permits: Arc<Semaphore>) -> Arc<Self> {
+        // The semaphore is never closed, so a permit always comes.
+        let held = permits.clone().acquire_owned().await.ok();
+        Arc::new(Self {
+            permits,
+            held: Mutex::new(held),
+        })
+    }
+
+    /// Gives the turn to another request while `wait` runs (a deliberate delay, which needs
+    /// no core), and takes a turn again afterwards.
+    pub async fn step_aside<F: Future>(&self, wait: F) -> F::Output {
+        let mut held = self.held.lock().await;
+        held.take();
+        let output = wait.await;
+        *held = self.permits.clone().acquire_owned().await.ok();
+        output
     }
 }

@@ -125,3 +125,45 @@ async fn a_request_past_its_statement_budget_is_stopped() {
         .await;
     assert!(within.get("errors").is_none(), "{within:#}");
 }
+
+#[tokio::test]
+async fn throttled_sign_ins_wait_without_holding_a_turn() {
+    let app = TestApp::configured(
+        None,
+        |config| {
+            config.limits.concurrent_requests = 2;
+            let throttle = &mut config.limits.login_throttle;
+            throttle.delay_after = 1;
+            throttle.delay = std::time::Duration::from_secs(3);
+            throttle.max_delay = std::time::Duration::from_secs(3);
+        },
+        Clock::fixed(common::now()),
+    )
+    .await;
+    let world = std::sync::Arc::new(World::on(app).await);
+    let login = "mutation { login(email: \"admin@beta.example\", password: \"not the password\") { accessToken } }";
+    for _ in 0..2 {
+        world.app.run(None, login, json!({})).await;
+    }
+    // Four more attempts each wait 3 s: more than there are turns.
+    let throttled: Vec<_> = (0..4)
+        .map(|_| {
+            let world = world.clone();
+            tokio::spawn(async move { world.app.run(None, login, json!({})).await })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let me = world
+        .app
+        .data(&world.alpha, "{ me { email } }", json!({}))
+        .await;
+    assert_eq!(me["me"]["email"], "admin@alpha.example");
+    assert!(
+        throttled.iter().all(|attempt| !attempt.is_finished()),
+        "another client's query was answered only after the throttled sign-ins"
+    );
+    for attempt in throttled {
+        let answer = attempt.await.unwrap();
+        assert_eq!(error_code(&answer), "UNAUTHENTICATED");
+    }
+}

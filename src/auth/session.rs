@@ -19,6 +19,7 @@ use super::{
     token::{AccessSubject, AccessTokens, hash_opaque_secret, new_opaque_secret},
 };
 use crate::{
+    budget::Admission,
     config::Limits,
     error::{AppError, AppResult},
     store::accounts::{self, STATUS_ACTIVE},
@@ -72,9 +73,11 @@ fn weak(field: &str, email: &str, password: &str) -> AppResult<()> {
 impl Sessions<'_> {
     /// Checks the password (as long for unknown e-mails as for known ones) and opens a session.
     /// Repeated failures for one e-mail or from one client are slowed, then refused.
+    /// A throttled attempt waits outside `admission`, so that it holds no request's turn.
     pub async fn login(
         &self,
         throttle: &LoginThrottle,
+        admission: Option<&Admission>,
         email: &str,
         password: &str,
         client: Option<IpAddr>,
@@ -83,7 +86,10 @@ impl Sessions<'_> {
         let email = accounts::normalise_email(email);
         match throttle.verdict(&email, client, now) {
             Verdict::Go => {}
-            Verdict::Wait(wait) => tokio::time::sleep(wait).await,
+            Verdict::Wait(wait) => match admission {
+                Some(admission) => admission.step_aside(tokio::time::sleep(wait)).await,
+                None => tokio::time::sleep(wait).await,
+            },
             Verdict::Refuse(until) => {
                 return Err(AppError::RateLimited {
                     retry_after_seconds: (until - now).num_seconds().max(1),

@@ -53,7 +53,7 @@ pub struct Services {
     pub events: Arc<EventBus>,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Permits to execute a request (see `Limits::concurrent_requests`).
-    pub admission: tokio::sync::Semaphore,
+    pub admission: Arc<tokio::sync::Semaphore>,
     /// Open WebSocket connections per user, against `limits.max_connections_per_user`.
     pub connections: std::sync::Mutex<std::collections::HashMap<i64, usize>>,
     pub throttle: LoginThrottle,
