@@ -52,7 +52,30 @@ const TOKEN_AUDIENCE: &str = "customer-portal-api";
 #[derive(Clone)]
 pub struct App {
     schema: PortalSchema,
-    services: Arc<Services>,
+    pub(crate) services: Arc<Services>,
+    stopping: Arc<Stopping>,
+}
+
+/// Tells the open WebSocket connections that the process is stopping, and counts them.
+struct Stopping {
+    signal: watch::Sender<bool>,
+    sockets: watch::Sender<usize>,
+}
+
+/// An open WebSocket connection, counted until it closes.
+struct OpenSocket(Arc<Stopping>);
+
+impl OpenSocket {
+    fn new(stopping: &Arc<Stopping>) -> Self {
+        stopping.sockets.send_modify(|open| *open += 1);
+        Self(stopping.clone())
+    }
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.0.sockets.send_modify(|open| *open -= 1);
+    }
 }
 
 impl App {
@@ -93,7 +116,19 @@ impl App {
         Self {
             schema: graphql::build_schema(services.clone()),
             services,
+            stopping: Arc::new(Stopping {
+                signal: watch::channel(false).0,
+                sockets: watch::channel(0).0,
+            }),
         }
+    }
+
+    /// Closes every WebSocket connection with 1001 (going away), and returns once they are
+    /// closed; connections opened later are closed at once.
+    pub async fn close_sockets(&self) {
+        self.stopping.signal.send_replace(true);
+        let mut open = self.stopping.sockets.subscribe();
+        let _ = open.wait_for(|open| *open == 0).await;
     }
 
     /// SQL statements this service has sent so far.
@@ -246,6 +281,8 @@ async fn graphiql() -> Html<String> {
 const CLOSE_UNAUTHORIZED: u16 = 4401;
 const CLOSE_FORBIDDEN: u16 = 4403;
 const CLOSE_TOO_MANY: u16 = 4429;
+/// WebSocket's own code for a server that is going away.
+const CLOSE_GOING_AWAY: u16 = 1001;
 /// Markers at the start of the refusal, which the protocol turns into a close reason.
 const REFUSED_UNAUTHORIZED: &str = "Unauthorized";
 const REFUSED_TOO_MANY: &str = "Too many connections";
@@ -325,6 +362,8 @@ impl App {
         protocol: WebSocketProtocols,
         client: Option<IpAddr>,
     ) {
+        let _open = OpenSocket::new(&self.stopping);
+        let mut stopping = self.stopping.signal.subscribe();
         let (mut sink, source) = socket.split();
         let incoming = source
             .take_while(|message| future::ready(message.is_ok()))
@@ -355,6 +394,9 @@ impl App {
                         Lapse::Disabled => CLOSE_FORBIDDEN,
                     };
                     WsMessage::Close(code, lapse.reason().to_owned())
+                }
+                () = crate::server::until_true(&mut stopping) => {
+                    WsMessage::Close(CLOSE_GOING_AWAY, "the server is shutting down".to_owned())
                 }
                 message = conversation.next() => match message {
                     Some(message) => message,
@@ -438,11 +480,13 @@ impl App {
             }
         };
         let watched = CredentialLapse(lapse.subscribe());
-        let (revocations, clock) = (services.revocations.clone(), services.clock.clone());
+        // Watching before the acknowledgement: an end announced after it is not missed.
+        let watch = services.revocations.watch().await;
+        let clock = services.clock.clone();
         let recheck = services.limits.subscription_recheck;
         tokio::spawn(async move {
             tokio::select! {
-                ended = revocations.watch(&viewer, &clock, recheck) => {
+                ended = watch.lapse(&viewer, &clock, recheck) => {
                     lapse.send_replace(Some(ended));
                 }
                 () = lapse.closed() => {}

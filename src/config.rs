@@ -23,6 +23,9 @@ pub struct Config {
     pub mail_from: lettre::message::Mailbox,
     /// `SUPPORT_EMAIL`: where support requests go; default `orderportal@` the host of `PUBLIC_URL`.
     pub support_email: String,
+    /// `PORTAL_DRAIN_SECONDS`: how long a stopping process lets open requests finish before
+    /// it exits anyway.
+    pub drain: std::time::Duration,
     /// Request and query limits.
     pub limits: Limits,
 }
@@ -45,6 +48,11 @@ pub struct Limits {
     /// SQL statements one request may send; past them it ends with QUERY_TOO_COMPLEX. A
     /// dashboard page sends about 10 whatever its size.
     pub max_statements_per_request: u64,
+    /// How long a connection may take to send a request head, whether it is new or kept
+    /// alive between requests: a slow or idle client is disconnected after it.
+    pub request_head_timeout: std::time::Duration,
+    /// How long a request body may take to arrive in full.
+    pub request_body_timeout: std::time::Duration,
     /// Largest HTTP request body in bytes (413 beyond).
     pub max_body_bytes: usize,
     /// How long an access token lives.
@@ -125,6 +133,8 @@ impl Default for Limits {
             max_complexity: 100_000,
             max_statements_per_request: 200,
             max_body_bytes: 256 * 1024,
+            request_head_timeout: std::time::Duration::from_secs(10),
+            request_body_timeout: std::time::Duration::from_secs(10),
             access_token_ttl: chrono::Duration::minutes(15),
             refresh_token_ttl: chrono::Duration::days(30),
             activation_ttl: chrono::Duration::days(7),
@@ -246,6 +256,13 @@ impl Config {
             .parse()
             .context("MAIL_FROM must be an e-mail address")?;
         let support_email = mailbox("SUPPORT_EMAIL")?;
+        let seconds = |name: &str, default: u64| -> anyhow::Result<std::time::Duration> {
+            lookup(name)
+                .map_or(Ok(default), |value| value.trim().parse::<u64>())
+                .map(std::time::Duration::from_secs)
+                .with_context(|| format!("{name} must be a whole number of seconds"))
+        };
+        let drain = seconds("PORTAL_DRAIN_SECONDS", 10)?;
         Ok(Self {
             database_url,
             bind,
@@ -257,6 +274,7 @@ impl Config {
                 .into(),
             mail_from,
             support_email,
+            drain,
             limits: Limits::default(),
         })
     }

@@ -5,98 +5,10 @@
 
 mod common;
 
-use std::{
-    net::SocketAddr,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use common::{World, ws::Client};
-use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
-
-/// A `customer-portal serve` process, stopped when dropped.
-struct Instance {
-    address: SocketAddr,
-    child: Child,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Instance {
-    async fn start(database_url: &str) -> Self {
-        let address = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_customer-portal"))
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("PORTAL_BIND", address.to_string())
-            .env("JWT_SECRET", "a-test-secret-that-is-long-enough-for-hs256")
-            .env(
-                "MAIL_DIR",
-                std::env::temp_dir().join("customer-portal-instances-mail"),
-            )
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let instance = Self { address, child };
-        let started = Instant::now();
-        while TcpStream::connect(address).await.is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "instance did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        instance
-    }
-
-    /// POSTs a GraphQL document over plain HTTP/1.1.
-    async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let body = json!({"query": query, "variables": variables}).to_string();
-        let authorization = token.map_or(String::new(), |token| {
-            format!("Authorization: Bearer {token}\r\n")
-        });
-        let request = format!(
-            "POST /graphql HTTP/1.1\r\nHost: {}\r\n{authorization}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.address,
-            body.len()
-        );
-        let mut stream = TcpStream::connect(self.address).await.unwrap();
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        let (_, json) = response.split_once("\r\n\r\n").unwrap();
-        serde_json::from_str(json).unwrap()
-    }
-
-    /// Signs in on this instance, whose clock is the real one (the test app's stands still).
-    async fn login(&self, email: &str) -> String {
-        let login = "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }";
-        let answer = self
-            .post(
-                None,
-                login,
-                json!({"email": email, "password": common::PASSWORD}),
-            )
-            .await;
-        answer["data"]["login"]["accessToken"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-}
+use common::{World, instance::Instance, ws::Client};
+use serde_json::json;
 
 #[tokio::test]
 async fn a_write_on_one_instance_reaches_a_subscriber_on_the_other() {

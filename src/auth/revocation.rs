@@ -44,46 +44,14 @@ impl Revocations {
         let _ = self.ended.send(user_id);
     }
 
-    /// Waits until `viewer`'s credential lapses, and says why. `recheck` bounds how long a
-    /// lost notification goes unnoticed.
-    pub async fn watch(
-        self: &Arc<Self>,
-        viewer: &Viewer,
-        clock: &Clock,
-        recheck: Duration,
-    ) -> Lapse {
+    /// Starts watching for ended credentials: every announcement from the moment this
+    /// returns reaches the [`Watch`], from this instance or (on PostgreSQL) any other.
+    pub async fn watch(self: &Arc<Self>) -> Watch {
+        let ended = self.ended.subscribe();
         self.ensure_listening().await;
-        let mut ended = self.ended.subscribe();
-        let start = tokio::time::Instant::now() + recheck;
-        let mut poll = tokio::time::interval_at(start, recheck);
-        loop {
-            let until_expiry = viewer
-                .expires_at
-                .map(|expires_at| (expires_at - clock.now()).to_std().unwrap_or_default());
-            let expiry = async {
-                match until_expiry {
-                    Some(wait) => tokio::time::sleep(wait).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                () = expiry => {}
-                _ = poll.tick() => {}
-                named = ended.recv() => {
-                    // Another user's credential: nothing to check. A lagged receiver may have
-                    // missed its own user's, so it checks.
-                    if matches!(named, Ok(user_id) if user_id != viewer.user_id) {
-                        continue;
-                    }
-                }
-            }
-            match lapsed(&self.db, viewer, clock.now()).await {
-                Ok(Some(lapse)) => return lapse,
-                Ok(None) => {}
-                Err(error) => {
-                    tracing::warn!(error = %error, "rechecking a connection's credential")
-                }
-            }
+        Watch {
+            revocations: self.clone(),
+            ended,
         }
     }
 
@@ -136,6 +104,50 @@ impl Revocations {
             tracing::warn!(error = %error, "listening for ended credentials; retrying");
             // Connections check again by themselves meanwhile (the recheck interval).
             tokio::time::sleep(RELISTEN).await;
+        }
+    }
+}
+
+/// Announcements of ended credentials, as one connection receives them.
+pub struct Watch {
+    revocations: Arc<Revocations>,
+    ended: broadcast::Receiver<i64>,
+}
+
+impl Watch {
+    /// Waits until `viewer`'s credential lapses, and says why. `recheck` bounds how long a
+    /// lost notification goes unnoticed.
+    pub async fn lapse(mut self, viewer: &Viewer, clock: &Clock, recheck: Duration) -> Lapse {
+        let start = tokio::time::Instant::now() + recheck;
+        let mut poll = tokio::time::interval_at(start, recheck);
+        loop {
+            let until_expiry = viewer
+                .expires_at
+                .map(|expires_at| (expires_at - clock.now()).to_std().unwrap_or_default());
+            let expiry = async {
+                match until_expiry {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = expiry => {}
+                _ = poll.tick() => {}
+                named = self.ended.recv() => {
+                    // Another user's credential: nothing to check. A lagged receiver may have
+                    // missed its own user's, so it checks.
+                    if matches!(named, Ok(user_id) if user_id != viewer.user_id) {
+                        continue;
+                    }
+                }
+            }
+            match lapsed(&self.revocations.db, viewer, clock.now()).await {
+                Ok(Some(lapse)) => return lapse,
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(error = %error, "rechecking a connection's credential")
+                }
+            }
         }
     }
 }

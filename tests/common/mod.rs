@@ -2,6 +2,7 @@
 //! that writes through the same data-layer functions as the back-office mutations.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+pub mod instance;
 pub mod smtp;
 pub mod ws;
 
