@@ -176,9 +176,14 @@ impl App {
         let started = std::time::Instant::now();
         let operation = request.operation_name.clone();
         let admission = Admission::enter(self.services.admission.clone()).await;
-        let response = self
-            .answer(client, authorization, request.data(admission))
-            .await;
+        let limits = &self.services.limits;
+        // A database that stalls (no answer, no error) must not hold the request: a
+        // connection comes within the acquire timeout, a statement ends within its own.
+        let patience = limits.database_acquire_timeout + limits.database_statement_timeout;
+        let answering = self.answer(client, authorization, request.data(admission));
+        let response = tokio::time::timeout(patience, answering)
+            .await
+            .unwrap_or_else(|_| refusal(AppError::Unavailable));
         self.services.metrics.observe(
             operation.as_deref(),
             !response.errors.is_empty(),
@@ -203,12 +208,7 @@ impl App {
         .await
         {
             Ok(authentication) => authentication,
-            Err(error) => {
-                let error: async_graphql::Error = error.into();
-                return async_graphql::Response::from_errors(vec![
-                    error.into_server_error(Default::default()),
-                ]);
-            }
+            Err(error) => return refusal(error),
         };
         let idle = Arc::new(Notify::new());
         let request = request
@@ -222,15 +222,9 @@ impl App {
         let running = BatchWhenIdle::new(self.schema.execute(request), idle);
         let mut response = match budget.run(running).await {
             Ok(response) => response,
-            Err(exceeded) => {
-                let error: async_graphql::Error = AppError::StatementBudget {
-                    limit: exceeded.limit,
-                }
-                .into();
-                async_graphql::Response::from_errors(vec![
-                    error.into_server_error(Default::default()),
-                ])
-            }
+            Err(exceeded) => refusal(AppError::StatementBudget {
+                limit: exceeded.limit,
+            }),
         };
         error::classify_unhandled(&mut response);
         response
@@ -250,6 +244,12 @@ impl App {
             .layer(TraceLayer::new_for_http())
             .with_state(self.clone())
     }
+}
+
+/// A response of one error, for a request that ends before or instead of its execution.
+fn refusal(error: AppError) -> async_graphql::Response {
+    let error: async_graphql::Error = error.into();
+    async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())])
 }
 
 async fn graphql_post(
@@ -514,10 +514,15 @@ async fn metrics(State(app): State<App>) -> impl IntoResponse {
 }
 
 async fn ready(State(app): State<App>) -> impl IntoResponse {
-    match app.services.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(cause) => {
+    let patience = app.services.limits.database_acquire_timeout;
+    match tokio::time::timeout(patience, app.services.db.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready"),
+        Ok(Err(cause)) => {
             let _: AppError = cause.into();
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+        Err(_) => {
+            tracing::warn!("the database did not answer /readyz within {patience:?}");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }

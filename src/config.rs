@@ -48,6 +48,13 @@ pub struct Limits {
     /// SQL statements one request may send; past them it ends with QUERY_TOO_COMPLEX. A
     /// dashboard page sends about 10 whatever its size.
     pub max_statements_per_request: u64,
+    /// `DATABASE_STATEMENT_TIMEOUT_SECONDS`: the longest a statement may run (PostgreSQL
+    /// cancels it), and with the acquire timeout the longest a request waits for the
+    /// database; then it answers SERVICE_UNAVAILABLE.
+    pub database_statement_timeout: std::time::Duration,
+    /// `DATABASE_ACQUIRE_TIMEOUT_SECONDS`: the longest a request waits for a database
+    /// connection, and `/readyz` for the database's answer.
+    pub database_acquire_timeout: std::time::Duration,
     /// How long a connection may take to send a request head, whether it is new or kept
     /// alive between requests: a slow or idle client is disconnected after it.
     pub request_head_timeout: std::time::Duration,
@@ -133,6 +140,8 @@ impl Default for Limits {
             max_complexity: 100_000,
             max_statements_per_request: 200,
             max_body_bytes: 256 * 1024,
+            database_statement_timeout: std::time::Duration::from_secs(5),
+            database_acquire_timeout: std::time::Duration::from_secs(2),
             request_head_timeout: std::time::Duration::from_secs(10),
             request_body_timeout: std::time::Duration::from_secs(10),
             access_token_ttl: chrono::Duration::minutes(15),
@@ -263,6 +272,11 @@ impl Config {
                 .with_context(|| format!("{name} must be a whole number of seconds"))
         };
         let drain = seconds("PORTAL_DRAIN_SECONDS", 10)?;
+        let limits = Limits {
+            database_statement_timeout: seconds("DATABASE_STATEMENT_TIMEOUT_SECONDS", 5)?,
+            database_acquire_timeout: seconds("DATABASE_ACQUIRE_TIMEOUT_SECONDS", 2)?,
+            ..Limits::default()
+        };
         Ok(Self {
             database_url,
             bind,
@@ -275,7 +289,7 @@ impl Config {
             mail_from,
             support_email,
             drain,
-            limits: Limits::default(),
+            limits,
         })
     }
 }

@@ -13,6 +13,7 @@ pub enum ErrorCode {
     PasswordChangeRequired,
     RateLimited,
     QueryTooComplex,
+    ServiceUnavailable,
     Internal,
 }
 
@@ -28,6 +29,7 @@ impl ErrorCode {
             Self::PasswordChangeRequired => "PASSWORD_CHANGE_REQUIRED",
             Self::RateLimited => "RATE_LIMITED",
             Self::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -61,6 +63,9 @@ pub enum AppError {
         "this request needed more than {limit} database statements and was stopped: ask for fewer fields or aliases at the top level"
     )]
     StatementBudget { limit: u64 },
+    /// The database did not answer in time; the client may try again shortly.
+    #[error("the database is not answering: try again shortly")]
+    Unavailable,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -84,6 +89,7 @@ impl AppError {
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::StatementBudget { .. } => ErrorCode::QueryTooComplex,
+            Self::Unavailable => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -91,7 +97,29 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(error: sea_orm::DbErr) -> Self {
+        if is_unavailable(&error) {
+            tracing::warn!(error = %error, "the database did not answer in time");
+            return Self::Unavailable;
+        }
         Self::Internal(anyhow::Error::new(error).context("database"))
+    }
+}
+
+/// A database that does not answer: no connection within the acquire timeout, a statement
+/// cancelled by the statement timeout (PostgreSQL's `query_canceled`), a broken connection.
+fn is_unavailable(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    const QUERY_CANCELED: &str = "57014";
+    match error {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(cause))
+        | DbErr::Exec(RuntimeErr::SqlxError(cause))
+        | DbErr::Query(RuntimeErr::SqlxError(cause)) => match cause.as_ref() {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => true,
+            sqlx::Error::Database(cause) => cause.code().as_deref() == Some(QUERY_CANCELED),
+            _ => false,
+        },
+        _ => false,
     }
 }
 

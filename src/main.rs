@@ -90,7 +90,7 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    let db = store::connect(&config.database_url).await?;
+    let db = store::connect_with(&config.database_url, &config.limits).await?;
     store::migrate(&db).await?;
     match command {
         Command::Migrate => {

@@ -41,8 +41,24 @@ impl Scope {
 
 /// Opens the pool (sqlx turns on SQLite's foreign keys, so both databases enforce them).
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, &crate::config::Limits::default()).await
+}
+
+/// [`connect`] with the statement and acquire timeouts of `limits`, so that a stalled
+/// database makes requests fail fast instead of waiting.
+pub async fn connect_with(
+    url: &str,
+    limits: &crate::config::Limits,
+) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
-    options.sqlx_logging(false).max_connections(16);
+    options
+        .sqlx_logging(false)
+        .max_connections(16)
+        .acquire_timeout(limits.database_acquire_timeout);
+    let statement_timeout = limits.database_statement_timeout.as_millis().to_string();
+    options.map_sqlx_postgres_opts(move |pg| {
+        pg.options([("statement_timeout", statement_timeout.as_str())])
+    });
     if url.starts_with("sqlite:") {
         // SQLite allows one writer: a small pool avoids "database is locked" under load.
         options.max_connections(4);
