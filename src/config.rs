@@ -109,9 +109,6 @@ pub struct LoginThrottlePolicy {
     pub lock_client_after: u32,
     /// How long a refused key stays refused.
     pub lockout: chrono::Duration,
-    /// Keys remembered at most; the oldest windows are forgotten first, so that a flood of
-    /// made-up addresses cannot exhaust memory.
-    pub max_tracked_keys: usize,
 }
 
 impl Default for LoginThrottlePolicy {
@@ -124,7 +121,6 @@ impl Default for LoginThrottlePolicy {
             lock_email_after: 10,
             lock_client_after: 50,
             lockout: chrono::Duration::minutes(15),
-            max_tracked_keys: 100_000,
         }
     }
 }

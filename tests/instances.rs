@@ -105,3 +105,34 @@ async fn disabling_a_user_on_one_instance_closes_their_connection_on_the_other()
     // Connections also recheck every 5 s: closing well before shows the notification path.
     assert!(delay < Duration::from_secs(3), "closed after {delay:?}");
 }
+
+#[tokio::test]
+async fn failed_sign_ins_count_across_instances() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        eprintln!("skipped: two instances share a PostgreSQL database");
+        return;
+    }
+    let world = World::new().await;
+    let instances = [
+        Instance::start(world.app.database_url()).await,
+        Instance::start(world.app.database_url()).await,
+    ];
+    let login = "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }";
+    let guess = json!({"email": "admin@beta.example", "password": "a wrong guess"});
+    // Ten failures in all, five on each instance: the e-mail address's limit.
+    for attempt in 0..10 {
+        let answer = instances[attempt % 2]
+            .post(None, login, guess.clone())
+            .await;
+        assert_eq!(answer["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    }
+    for instance in &instances {
+        let refused = instance.post(None, login, guess.clone()).await;
+        assert_eq!(refused["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+        // Instances run on the real clock: the 15 minutes started at the tenth failure.
+        let retry = refused["errors"][0]["extensions"]["retryAfterSeconds"]
+            .as_i64()
+            .unwrap();
+        assert!((840..=900).contains(&retry), "{retry}");
+    }
+}

@@ -84,7 +84,7 @@ impl Sessions<'_> {
         now: DateTime<Utc>,
     ) -> AppResult<IssuedSession> {
         let email = accounts::normalise_email(email);
-        match throttle.verdict(&email, client, now) {
+        match throttle.verdict(self.db, &email, client, now).await? {
             Verdict::Go => {}
             Verdict::Wait(wait) => match admission {
                 Some(admission) => admission.step_aside(tokio::time::sleep(wait)).await,
@@ -101,11 +101,11 @@ impl Sessions<'_> {
         let matches = password_matches(password, stored_hash).await?;
         match user {
             Some(user) if matches && user.status == STATUS_ACTIVE => {
-                throttle.succeeded(&email);
+                throttle.succeeded(self.db, &email).await?;
                 self.open(self.db, user, now).await
             }
             _ => {
-                throttle.failed(&email, client, now);
+                throttle.failed(self.db, &email, client, now).await?;
                 Err(AppError::Unauthenticated(BAD_CREDENTIALS))
             }
         }
@@ -227,13 +227,13 @@ impl Sessions<'_> {
             .ok_or_else(|| {
                 AppError::Internal(anyhow::anyhow!("signed-in user {user_id} missing"))
             })?;
-        if let Verdict::Refuse(until) = throttle.verdict(&user.email, None, now) {
+        if let Verdict::Refuse(until) = throttle.verdict(self.db, &user.email, None, now).await? {
             return Err(AppError::RateLimited {
                 retry_after_seconds: (until - now).num_seconds().max(1),
             });
         }
         if !password_matches(current, user.password_hash.clone()).await? {
-            throttle.failed(&user.email, None, now);
+            throttle.failed(self.db, &user.email, None, now).await?;
             return Err(AppError::bad_input(
                 "currentPassword",
                 "the current password is wrong",

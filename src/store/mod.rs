@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod batch;
 pub mod bulk;
 pub mod events;
+pub mod login_failures;
 pub mod lookups;
 pub mod orders;
 pub mod outbox;
