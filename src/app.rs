@@ -42,6 +42,7 @@ use crate::{
     loaders::{BatchWhenIdle, Loaders, StreamLoader},
     mail::{Mailer, Round},
     metrics::Metrics,
+    proxies::{self, TrustedProxies},
 };
 
 /// Issuer and audience of access tokens: a token of another service is not accepted here.
@@ -54,6 +55,7 @@ pub struct App {
     schema: PortalSchema,
     pub(crate) services: Arc<Services>,
     stopping: Arc<Stopping>,
+    trusted_proxies: Arc<TrustedProxies>,
 }
 
 /// Tells the open WebSocket connections that the process is stopping, and counts them.
@@ -116,6 +118,7 @@ impl App {
         Self {
             schema: graphql::build_schema(services.clone()),
             services,
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             stopping: Arc::new(Stopping {
                 signal: watch::channel(false).0,
                 sockets: watch::channel(0).0,
@@ -242,6 +245,10 @@ impl App {
                 self.services.limits.max_body_bytes,
             ))
             .layer(TraceLayer::new_for_http())
+            .layer(axum::middleware::from_fn_with_state(
+                self.trusted_proxies.clone(),
+                proxies::client_address,
+            ))
             .with_state(self.clone())
     }
 }

@@ -26,6 +26,9 @@ pub struct Config {
     /// `PORTAL_DRAIN_SECONDS`: how long a stopping process lets open requests finish before
     /// it exits anyway.
     pub drain: std::time::Duration,
+    /// `PORTAL_TRUSTED_PROXIES`: reverse proxies (addresses or CIDR ranges, comma-separated)
+    /// whose `X-Forwarded-For` names the client; nobody's by default.
+    pub trusted_proxies: crate::proxies::TrustedProxies,
     /// Request and query limits.
     pub limits: Limits,
 }
@@ -268,6 +271,10 @@ impl Config {
                 .with_context(|| format!("{name} must be a whole number of seconds"))
         };
         let drain = seconds("PORTAL_DRAIN_SECONDS", 10)?;
+        let trusted_proxies = crate::proxies::TrustedProxies::parse(
+            &lookup("PORTAL_TRUSTED_PROXIES").unwrap_or_default(),
+        )
+        .context("PORTAL_TRUSTED_PROXIES must list IP addresses or CIDR ranges, comma-separated")?;
         let limits = Limits {
             database_statement_timeout: seconds("DATABASE_STATEMENT_TIMEOUT_SECONDS", 5)?,
             database_acquire_timeout: seconds("DATABASE_ACQUIRE_TIMEOUT_SECONDS", 2)?,
@@ -285,6 +292,7 @@ impl Config {
             mail_from,
             support_email,
             drain,
+            trusted_proxies,
             limits,
         })
     }

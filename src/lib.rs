@@ -35,6 +35,8 @@ pub mod mail;
 pub mod metrics;
 /// Exact money amounts.
 pub mod money;
+/// The client's address behind trusted reverse proxies.
+pub mod proxies;
 /// Serving HTTP: timeouts, and a bounded drain at shutdown.
 pub mod server;
 /// Every database query, scoped by the caller.
