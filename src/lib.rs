@@ -7,6 +7,8 @@
 pub mod app;
 /// Roles and permissions, the Viewer, passwords, sessions, onboarding, API tokens.
 pub mod auth;
+/// A request's budget of SQL statements.
+pub mod budget;
 /// The service's notion of "now", fixed in tests.
 pub mod clock;
 /// Configuration read once from the environment.
@@ -33,6 +35,10 @@ pub mod mail;
 pub mod metrics;
 /// Exact money amounts.
 pub mod money;
+/// The client's address behind trusted reverse proxies.
+pub mod proxies;
+/// Serving HTTP: timeouts, and a bounded drain at shutdown.
+pub mod server;
 /// Every database query, scoped by the caller.
 pub mod store;
 /// Customers' requests for guidance.

@@ -1,125 +1,14 @@
 //! Two `serve` processes on one PostgreSQL: a write through one reaches a subscriber of the
 //! other, through the database's LISTEN/NOTIFY. PostgreSQL only; on SQLite it is skipped.
 //! `EVENT_ROUNDS=100` measures more writes (the default is 10).
-//! Both deliver webhooks: each event reaches the receiver once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use std::{
-    net::SocketAddr,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use common::{World, receiver::Receiver, ws::Client};
-use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
-
-/// A `customer-portal serve` process, stopped when dropped.
-struct Instance {
-    address: SocketAddr,
-    child: Child,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Instance {
-    async fn start(database_url: &str) -> Self {
-        let address = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_customer-portal"))
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("PORTAL_BIND", address.to_string())
-            .env("JWT_SECRET", "a-test-secret-that-is-long-enough-for-hs256")
-            .env(
-                "MAIL_DIR",
-                std::env::temp_dir().join("customer-portal-instances-mail"),
-            )
-            .env("RUST_LOG", "warn")
-            // The webhook test's receiver listens on this host.
-            .env("WEBHOOK_ALLOW_LOOPBACK", "true")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let instance = Self { address, child };
-        let started = Instant::now();
-        while TcpStream::connect(address).await.is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "instance did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        instance
-    }
-
-    /// POSTs a GraphQL document over plain HTTP/1.1.
-    async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let body = json!({"query": query, "variables": variables}).to_string();
-        let authorization = token.map_or(String::new(), |token| {
-            format!("Authorization: Bearer {token}\r\n")
-        });
-        let request = format!(
-            "POST /graphql HTTP/1.1\r\nHost: {}\r\n{authorization}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.address,
-            body.len()
-        );
-        let mut stream = TcpStream::connect(self.address).await.unwrap();
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        let (_, json) = response.split_once("\r\n\r\n").unwrap();
-        serde_json::from_str(json).unwrap()
-    }
-
-    /// Its delivered webhook events, from `/metrics`.
-    async fn webhooks_delivered(&self) -> u64 {
-        let request = format!(
-            "GET /metrics HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.address
-        );
-        let mut stream = TcpStream::connect(self.address).await.unwrap();
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        response
-            .lines()
-            .find_map(|line| {
-                line.strip_prefix("portal_webhook_deliveries_total{outcome=\"delivered\"} ")
-            })
-            .unwrap()
-            .parse()
-            .unwrap()
-    }
-
-    /// Signs in on this instance, whose clock is the real one (the test app's stands still).
-    async fn login(&self, email: &str) -> String {
-        let login = "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }";
-        let answer = self
-            .post(
-                None,
-                login,
-                json!({"email": email, "password": common::PASSWORD}),
-            )
-            .await;
-        answer["data"]["login"]["accessToken"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-}
+use common::{World, instance::Instance, receiver::Receiver, ws::Client};
+use serde_json::json;
 
 #[tokio::test]
 async fn a_write_on_one_instance_reaches_a_subscriber_on_the_other() {
@@ -183,6 +72,72 @@ async fn a_write_on_one_instance_reaches_a_subscriber_on_the_other() {
 }
 
 #[tokio::test]
+async fn disabling_a_user_on_one_instance_closes_their_connection_on_the_other() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        eprintln!("skipped: two instances share a PostgreSQL database");
+        return;
+    }
+    let world = World::new().await;
+    let (one, other) = (
+        Instance::start(world.app.database_url()).await,
+        Instance::start(world.app.database_url()).await,
+    );
+    let alpha = one.login("admin@alpha.example").await;
+    let staff = other.login("staff@distributor.example").await;
+    let me = one.post(Some(&alpha), "{ me { id } }", json!({})).await;
+    let mut subscriber = Client::connect(one.address, &alpha).await;
+    subscriber
+        .subscribe("1", "subscription { orderEvents { kind } }", json!({}))
+        .await;
+    let disable = "mutation($id: ID!) { disableUser(userId: $id) { status } }";
+    let disabled = other
+        .post(Some(&staff), disable, json!({"id": me["data"]["me"]["id"]}))
+        .await;
+    assert_eq!(disabled["data"]["disableUser"]["status"], "DISABLED");
+    let committed = Instant::now();
+    let (code, reason) = subscriber.closed().await;
+    let delay = committed.elapsed();
+    eprintln!("disabled on one instance, connection closed on the other after {delay:?}");
+    assert_eq!(
+        (code, reason.as_str()),
+        (4403, "the account has been disabled")
+    );
+    // Connections also recheck every 5 s: closing well before shows the notification path.
+    assert!(delay < Duration::from_secs(3), "closed after {delay:?}");
+}
+
+#[tokio::test]
+async fn failed_sign_ins_count_across_instances() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        eprintln!("skipped: two instances share a PostgreSQL database");
+        return;
+    }
+    let world = World::new().await;
+    let instances = [
+        Instance::start(world.app.database_url()).await,
+        Instance::start(world.app.database_url()).await,
+    ];
+    let login = "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }";
+    let guess = json!({"email": "admin@beta.example", "password": "a wrong guess"});
+    // Ten failures in all, five on each instance: the e-mail address's limit.
+    for attempt in 0..10 {
+        let answer = instances[attempt % 2]
+            .post(None, login, guess.clone())
+            .await;
+        assert_eq!(answer["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    }
+    for instance in &instances {
+        let refused = instance.post(None, login, guess.clone()).await;
+        assert_eq!(refused["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+        // Instances run on the real clock: the 15 minutes started at the tenth failure.
+        let retry = refused["errors"][0]["extensions"]["retryAfterSeconds"]
+            .as_i64()
+            .unwrap();
+        assert!((840..=900).contains(&retry), "{retry}");
+    }
+}
+
+#[tokio::test]
 async fn two_serve_instances_deliver_each_event_to_a_webhook_exactly_once() {
     if std::env::var("TEST_DATABASE_URL").is_err() {
         eprintln!("skipped: two instances share a PostgreSQL database");
@@ -209,9 +164,11 @@ async fn two_serve_instances_deliver_each_event_to_a_webhook_exactly_once() {
         .app
         .data(&world.alpha, create, json!({"url": receiver.url()}))
         .await;
+    // The receiver listens on this host.
+    let loopback = [("WEBHOOK_ALLOW_LOOPBACK", "true")];
     let (one, other) = (
-        Instance::start(world.app.database_url()).await,
-        Instance::start(world.app.database_url()).await,
+        Instance::start_with(world.app.database_url(), &loopback).await,
+        Instance::start_with(world.app.database_url(), &loopback).await,
     );
     let staff = one.login("staff@distributor.example").await;
 

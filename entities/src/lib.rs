@@ -11,6 +11,7 @@ pub mod electronic_delivery;
 pub mod eta_change;
 pub mod invoice;
 pub mod invoice_line;
+pub mod login_failure;
 pub mod mail_outbox;
 pub mod order;
 pub mod order_digest;

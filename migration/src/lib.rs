@@ -7,6 +7,7 @@ mod m20261203_000001_accounts_and_access;
 mod m20261203_000002_order_events;
 mod m20261203_000003_visible_orders_index;
 mod m20261203_000004_open_lines_index;
+mod m20261204_000001_login_failures;
 mod m20261204_000004_user_language;
 mod m20261204_000005_webhooks;
 mod shape;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_order_events::Migration),
             Box::new(m20261203_000003_visible_orders_index::Migration),
             Box::new(m20261203_000004_open_lines_index::Migration),
+            Box::new(m20261204_000001_login_failures::Migration),
             Box::new(m20261204_000004_user_language::Migration),
             Box::new(m20261204_000005_webhooks::Migration),
         ]

@@ -106,9 +106,6 @@ impl OrderQuery {
     /// Your orders (every company's for the back office), newest order date first unless
     /// sorted otherwise. Pages hold 20 orders unless `first` or `last` asks for up to 100.
     /// Customers see only approved orders (never `PENDING_APPROVAL`).
-    #[graphql(
-        complexity = "(first.or(last).unwrap_or(20).clamp(1, 100) as usize) * child_complexity"
-    )]
     async fn orders(
         &self,
         ctx: &Context<'_>,
