@@ -22,20 +22,26 @@ use axum::{
 };
 use futures_util::{SinkExt as _, StreamExt as _, future};
 use sea_orm::DatabaseConnection;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tower_http::trace::TraceLayer;
 
 use crate::{
-    auth::{self, Authentication, throttle::LoginThrottle, token::AccessTokens},
+    auth::{
+        self, Authentication, Lapse, revocation::Revocations, throttle::LoginThrottle,
+        token::AccessTokens,
+    },
+    budget::{self, Admission, StatementBudget},
     clock::Clock,
     config::{Config, Limits},
     error::{self, AppError, AppResult},
     feed::EventBus,
-    graphql::{self, ClientAddress, PortalSchema, Services, SubscriptionSlots},
+    graphql::{self, ClientAddress, CredentialLapse, PortalSchema, Services, SubscriptionSlots},
     loaders::{BatchWhenIdle, Loaders, StreamLoader},
     mail::{Mailer, Round},
     metrics::Metrics,
+    proxies::{self, TrustedProxies},
     web::{self, activation::ActivationPage, cors::Cors},
+    webhooks::{self, Deliverer, signing::SecretKey},
 };
 
 /// Issuer and audience of access tokens: a token of another service is not accepted here.
@@ -46,9 +52,33 @@ const TOKEN_AUDIENCE: &str = "customer-portal-api";
 #[derive(Clone)]
 pub struct App {
     schema: PortalSchema,
-    services: Arc<Services>,
+    pub(crate) services: Arc<Services>,
     cors: Cors,
     activation_page: ActivationPage,
+    stopping: Arc<Stopping>,
+    trusted_proxies: Arc<TrustedProxies>,
+}
+
+/// Tells the open WebSocket connections that the process is stopping, and counts them.
+struct Stopping {
+    signal: watch::Sender<bool>,
+    sockets: watch::Sender<usize>,
+}
+
+/// An open WebSocket connection, counted until it closes.
+struct OpenSocket(Arc<Stopping>);
+
+impl OpenSocket {
+    fn new(stopping: &Arc<Stopping>) -> Self {
+        stopping.sockets.send_modify(|open| *open += 1);
+        Self(stopping.clone())
+    }
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.0.sockets.send_modify(|open| *open -= 1);
+    }
 }
 
 impl App {
@@ -56,7 +86,10 @@ impl App {
     pub fn new(config: &Config, mut db: DatabaseConnection, clock: Clock) -> Self {
         let metrics = Arc::new(Metrics::default());
         let counter = metrics.clone();
-        db.set_metric_callback(move |_| counter.statement());
+        db.set_metric_callback(move |_| {
+            counter.statement();
+            budget::count_statement();
+        });
         let limits: Limits = config.limits.clone();
         let tokens = AccessTokens::new(
             config.jwt_secret.expose(),
@@ -65,26 +98,41 @@ impl App {
             limits.access_token_ttl,
         );
         let events = Arc::new(EventBus::new(db.clone(), limits.event_buffer));
-        let admission = tokio::sync::Semaphore::new(limits.concurrent_requests.max(1));
+        let admission = Arc::new(tokio::sync::Semaphore::new(
+            limits.concurrent_requests.max(1),
+        ));
+        let mailer = Arc::new(Mailer::new(config));
+        let webhooks = Arc::new(Deliverer::new(
+            &config.webhooks,
+            SecretKey::derive(config.jwt_secret.expose()),
+            mailer.clone(),
+        ));
         let services = Arc::new(Services {
+            revocations: Arc::new(Revocations::new(db.clone())),
             db,
             tokens,
             clock,
             throttle: LoginThrottle::new(limits.login_throttle.clone()),
             limits,
-            mailer: Arc::new(Mailer::new(config)),
+            mailer,
             events,
             admission,
             metrics,
             connections: Default::default(),
             public_url: config.public_url.clone(),
             support_email: config.support_email.clone(),
+            webhooks,
         });
         Self {
             schema: graphql::build_schema(services.clone()),
             services,
             cors: Cors::new(&config.cors_origins),
             activation_page: ActivationPage::new(&config.home_url),
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            stopping: Arc::new(Stopping {
+                signal: watch::channel(false).0,
+                sockets: watch::channel(0).0,
+            }),
         }
     }
 
@@ -101,6 +149,14 @@ impl App {
     /// The largest request body accepted (`Limits::max_body_bytes`).
     pub(crate) fn max_body_bytes(&self) -> usize {
         self.services.limits.max_body_bytes
+    }
+
+    /// Closes every WebSocket connection with 1001 (going away), and returns once they are
+    /// closed; connections opened later are closed at once.
+    pub async fn close_sockets(&self) {
+        self.stopping.signal.send_replace(true);
+        let mut open = self.stopping.sockets.subscribe();
+        let _ = open.wait_for(|open| *open == 0).await;
     }
 
     /// SQL statements this service has sent so far.
@@ -128,6 +184,25 @@ impl App {
         tokio::spawn(mailer.run(self.services.db.clone(), self.services.clock.clone()));
     }
 
+    /// Sends the webhook deliveries that are due now; `serve` does this in the background
+    /// ([`App::spawn_webhook_deliverer`]), tests call it to drive rounds themselves.
+    pub async fn deliver_webhooks(&self) -> AppResult<webhooks::Round> {
+        self.services
+            .webhooks
+            .deliver_due(&self.services.db, &self.services.clock)
+            .await
+    }
+
+    /// Starts delivering webhooks in the background, for as long as the runtime runs.
+    pub fn spawn_webhook_deliverer(&self) {
+        let deliverer = self.services.webhooks.clone();
+        tokio::spawn(deliverer.run(
+            self.services.db.clone(),
+            self.services.clock.clone(),
+            self.services.events.clone(),
+        ));
+    }
+
     /// Runs one GraphQL request for the holder of `authorization` (an `Authorization` header
     /// value), with a fresh loader, and gives every error a contract code.
     pub async fn execute(
@@ -147,9 +222,15 @@ impl App {
     ) -> async_graphql::Response {
         let started = std::time::Instant::now();
         let operation = request.operation_name.clone();
-        // The semaphore is never closed, so a permit always comes.
-        let _permit = self.services.admission.acquire().await.ok();
-        let response = self.answer(client, authorization, request).await;
+        let admission = Admission::enter(self.services.admission.clone()).await;
+        let limits = &self.services.limits;
+        // A database that stalls (no answer, no error) must not hold the request: a
+        // connection comes within the acquire timeout, a statement ends within its own.
+        let patience = limits.database_acquire_timeout + limits.database_statement_timeout;
+        let answering = self.answer(client, authorization, request.data(admission));
+        let response = tokio::time::timeout(patience, answering)
+            .await
+            .unwrap_or_else(|_| refusal(AppError::Unavailable));
         self.services.metrics.observe(
             operation.as_deref(),
             !response.errors.is_empty(),
@@ -174,12 +255,7 @@ impl App {
         .await
         {
             Ok(authentication) => authentication,
-            Err(error) => {
-                let error: async_graphql::Error = error.into();
-                return async_graphql::Response::from_errors(vec![
-                    error.into_server_error(Default::default()),
-                ]);
-            }
+            Err(error) => return refusal(error),
         };
         let idle = Arc::new(Notify::new());
         let request = request
@@ -189,7 +265,14 @@ impl App {
                 self.services.db.clone(),
                 idle.clone(),
             )));
-        let mut response = BatchWhenIdle::new(self.schema.execute(request), idle).await;
+        let budget = StatementBudget::new(self.services.limits.max_statements_per_request);
+        let running = BatchWhenIdle::new(self.schema.execute(request), idle);
+        let mut response = match budget.run(running).await {
+            Ok(response) => response,
+            Err(exceeded) => refusal(AppError::StatementBudget {
+                limit: exceeded.limit,
+            }),
+        };
         error::classify_unhandled(&mut response);
         response
     }
@@ -217,13 +300,27 @@ impl App {
             .route("/metrics", get(metrics))
             .layer(DefaultBodyLimit::max(self.services.limits.max_body_bytes))
             .layer(TraceLayer::new_for_http())
+            .layer(axum::middleware::from_fn_with_state(
+                self.trusted_proxies.clone(),
+                proxies::client_address,
+            ))
             .with_state(self.clone())
     }
 }
 
-/// Close codes of `graphql-transport-ws` for a refused `connection_init`.
+/// A response of one error, for a request that ends before or instead of its execution.
+fn refusal(error: AppError) -> async_graphql::Response {
+    let error: async_graphql::Error = error.into();
+    async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())])
+}
+
+/// Close codes of `graphql-transport-ws`: for a refused `connection_init`, and for a
+/// credential that lapses while its connection is open (4401 ended, 4403 user disabled).
 const CLOSE_UNAUTHORIZED: u16 = 4401;
+const CLOSE_FORBIDDEN: u16 = 4403;
 const CLOSE_TOO_MANY: u16 = 4429;
+/// WebSocket's own code for a server that is going away.
+const CLOSE_GOING_AWAY: u16 = 1001;
 /// Markers at the start of the refusal, which the protocol turns into a close reason.
 const REFUSED_UNAUTHORIZED: &str = "Unauthorized";
 const REFUSED_TOO_MANY: &str = "Too many connections";
@@ -287,7 +384,7 @@ impl App {
     ) -> Result<impl futures_util::Stream<Item = async_graphql::Response> + use<>, String> {
         let payload = serde_json::json!({ "authorization": authorization });
         let data = self
-            .connection_data(payload, None)
+            .connection_data(payload, None, Arc::new(watch::channel(None).0))
             .await
             .map_err(|error| error.message)?;
         Ok(self
@@ -303,6 +400,8 @@ impl App {
         protocol: WebSocketProtocols,
         client: Option<IpAddr>,
     ) {
+        let _open = OpenSocket::new(&self.stopping);
+        let mut stopping = self.stopping.signal.subscribe();
         let (mut sink, source) = socket.split();
         let incoming = source
             .take_while(|message| future::ready(message.is_ok()))
@@ -314,13 +413,34 @@ impl App {
                 })
             });
         let app = self.clone();
+        let (lapse, mut lapsed) = watch::channel(None);
+        let lapse = Arc::new(lapse);
         let conversation =
             async_graphql::http::WebSocket::new(self.schema.clone(), incoming, protocol)
                 .on_connection_init(move |payload| async move {
-                    app.connection_data(payload, client).await
+                    app.connection_data(payload, client, lapse).await
                 });
         futures_util::pin_mut!(conversation);
-        while let Some(message) = conversation.next().await {
+        loop {
+            let message = tokio::select! {
+                // The credential goes first: nothing more is sent once it has lapsed.
+                biased;
+                Ok(()) = lapsed.changed() => {
+                    let Some(lapse) = *lapsed.borrow() else { continue };
+                    let code = match lapse {
+                        Lapse::Ended(_) => CLOSE_UNAUTHORIZED,
+                        Lapse::Disabled => CLOSE_FORBIDDEN,
+                    };
+                    WsMessage::Close(code, lapse.reason().to_owned())
+                }
+                () = crate::server::until_true(&mut stopping) => {
+                    WsMessage::Close(CLOSE_GOING_AWAY, "the server is shutting down".to_owned())
+                }
+                message = conversation.next() => match message {
+                    Some(message) => message,
+                    None => break,
+                },
+            };
             let outgoing = match message {
                 WsMessage::Text(text) => Message::Text(text.into()),
                 WsMessage::Close(code, reason) => {
@@ -345,10 +465,13 @@ impl App {
     }
 
     /// Authenticates a WebSocket connection and gives it what its operations need.
+    /// The connection's credential is watched until `lapse`'s receivers are gone; when it
+    /// lapses, `lapse` says why.
     async fn connection_data(
         &self,
         payload: serde_json::Value,
         client: Option<IpAddr>,
+        lapse: Arc<watch::Sender<Option<Lapse>>>,
     ) -> async_graphql::Result<Data> {
         let header = ["authorization", "Authorization"]
             .into_iter()
@@ -363,8 +486,8 @@ impl App {
         )
         .await
         .map_err(|error| async_graphql::Error::from(error).message)?;
-        let user_id = match &authentication {
-            Authentication::Signed(viewer) => viewer.user_id,
+        let viewer = match &authentication {
+            Authentication::Signed(viewer) => viewer.clone(),
             Authentication::Anonymous => {
                 return Err(format!(
                     "{REFUSED_UNAUTHORIZED}: send {{\"authorization\": \"Bearer …\"}} in connection_init"
@@ -380,7 +503,7 @@ impl App {
                 .connections
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let count = open.entry(user_id).or_default();
+            let count = open.entry(viewer.user_id).or_default();
             if *count >= services.limits.max_connections_per_user {
                 return Err(format!(
                     "{REFUSED_TOO_MANY}: a user holds at most {} connections",
@@ -391,14 +514,28 @@ impl App {
             *count += 1;
             ConnectionSlot {
                 services: services.clone(),
-                user_id,
+                user_id: viewer.user_id,
             }
         };
+        let watched = CredentialLapse(lapse.subscribe());
+        // Watching before the acknowledgement: an end announced after it is not missed.
+        let watch = services.revocations.watch().await;
+        let clock = services.clock.clone();
+        let recheck = services.limits.subscription_recheck;
+        tokio::spawn(async move {
+            tokio::select! {
+                ended = watch.lapse(&viewer, &clock, recheck) => {
+                    lapse.send_replace(Some(ended));
+                }
+                () = lapse.closed() => {}
+            }
+        });
         let mut data = Data::default();
         data.insert(authentication);
         data.insert(ClientAddress(client));
         data.insert(Arc::new(StreamLoader::new(services.db.clone())));
         data.insert(SubscriptionSlots::default());
+        data.insert(watched);
         data.insert(slot);
         Ok(data)
     }
@@ -410,15 +547,25 @@ async fn metrics(State(app): State<App>) -> impl IntoResponse {
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        app.services.metrics.render(&app.services.db),
+        app.services.metrics.render(&app.services.db)
+            + &app
+                .services
+                .webhooks
+                .metrics(&app.services.db, app.services.clock.now())
+                .await,
     )
 }
 
 async fn ready(State(app): State<App>) -> impl IntoResponse {
-    match app.services.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(cause) => {
+    let patience = app.services.limits.database_acquire_timeout;
+    match tokio::time::timeout(patience, app.services.db.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready"),
+        Ok(Err(cause)) => {
             let _: AppError = cause.into();
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+        Err(_) => {
+            tracing::warn!("the database did not answer /readyz within {patience:?}");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }

@@ -29,8 +29,48 @@ pub struct Config {
     /// `PORTAL_HOME_URL`: where the activation page sends a person once their password is
     /// set; default `PUBLIC_URL`.
     pub home_url: String,
+    /// `PORTAL_DRAIN_SECONDS`: how long a stopping process lets open requests finish before
+    /// it exits anyway.
+    pub drain: std::time::Duration,
+    /// `PORTAL_TRUSTED_PROXIES`: reverse proxies (addresses or CIDR ranges, comma-separated)
+    /// whose `X-Forwarded-For` names the client; nobody's by default.
+    pub trusted_proxies: crate::proxies::TrustedProxies,
     /// Request and query limits.
     pub limits: Limits,
+    /// Webhook delivery.
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered, and what they may reach.
+#[derive(Clone, Debug)]
+pub struct WebhookSettings {
+    /// `WEBHOOK_ALLOW_LOOPBACK=true`: also accept `http://` URLs on this host (127.0.0.1,
+    /// `localhost`), for tests and local development. Private and link-local addresses stay
+    /// refused either way.
+    pub allow_loopback: bool,
+    /// Endpoints one company may have.
+    pub max_per_company: usize,
+    /// How long a receiver has to answer one delivery.
+    pub timeout: std::time::Duration,
+    /// How long one event is retried before its endpoint is disabled.
+    pub retry_for: chrono::Duration,
+    /// Deliveries in flight at once in one process, whatever the receivers.
+    pub max_connections: usize,
+    /// Bytes of a receiver's answer read at most; the rest is ignored.
+    pub max_response_bytes: usize,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_loopback: false,
+            max_per_company: 10,
+            timeout: std::time::Duration::from_secs(5),
+            retry_for: chrono::Duration::hours(24),
+            max_connections: 16,
+            max_response_bytes: 16 * 1024,
+        }
+    }
 }
 
 /// Limits that protect the service from expensive requests. Each is a documented constant
@@ -43,8 +83,26 @@ pub struct Limits {
     pub max_page_size: u32,
     /// Deepest selection set accepted (QUERY_TOO_COMPLEX beyond).
     pub max_depth: usize,
-    /// Highest complexity accepted; list fields multiply their children by the page size.
+    /// Highest cost of a document accepted (QUERY_TOO_COMPLEX beyond), counted before it
+    /// runs: every field and alias, times what the lists around it hold (a paged list its
+    /// page, another list 5), plus 500 for each root field (a statement of its own). The
+    /// dashboard at 100 orders costs about 50,000; 200 root fields reach the limit.
     pub max_complexity: usize,
+    /// SQL statements one request may send; past them it ends with QUERY_TOO_COMPLEX. A
+    /// dashboard page sends about 10 whatever its size.
+    pub max_statements_per_request: u64,
+    /// `DATABASE_STATEMENT_TIMEOUT_SECONDS`: the longest a statement may run (PostgreSQL
+    /// cancels it), and with the acquire timeout the longest a request waits for the
+    /// database; then it answers SERVICE_UNAVAILABLE.
+    pub database_statement_timeout: std::time::Duration,
+    /// `DATABASE_ACQUIRE_TIMEOUT_SECONDS`: the longest a request waits for a database
+    /// connection, and `/readyz` for the database's answer.
+    pub database_acquire_timeout: std::time::Duration,
+    /// How long a connection may take to send a request head, whether it is new or kept
+    /// alive between requests: a slow or idle client is disconnected after it.
+    pub request_head_timeout: std::time::Duration,
+    /// How long a request body may take to arrive in full.
+    pub request_body_timeout: std::time::Duration,
     /// Largest HTTP request body in bytes (413 beyond).
     pub max_body_bytes: usize,
     /// How long an access token lives.
@@ -67,7 +125,8 @@ pub struct Limits {
     /// How long a subscriber may leave its events unread before it is told it fell behind
     /// (and can resume from its cursor); writers and other subscribers never wait for it.
     pub subscriber_patience: std::time::Duration,
-    /// How often an open subscription checks that its user may still read.
+    /// How often an open WebSocket connection checks that its credential still reads, in case
+    /// the announcement of its end was lost (it is closed at once when announced).
     pub subscription_recheck: std::time::Duration,
     /// GraphQL requests executed at once; the rest wait their turn. Past the point where the
     /// cores are busy, more at once only adds memory (each holds its page's rows and answer)
@@ -96,9 +155,6 @@ pub struct LoginThrottlePolicy {
     pub lock_client_after: u32,
     /// How long a refused key stays refused.
     pub lockout: chrono::Duration,
-    /// Keys remembered at most; the oldest windows are forgotten first, so that a flood of
-    /// made-up addresses cannot exhaust memory.
-    pub max_tracked_keys: usize,
 }
 
 impl Default for LoginThrottlePolicy {
@@ -111,7 +167,6 @@ impl Default for LoginThrottlePolicy {
             lock_email_after: 10,
             lock_client_after: 50,
             lockout: chrono::Duration::minutes(15),
-            max_tracked_keys: 100_000,
         }
     }
 }
@@ -124,8 +179,13 @@ impl Default for Limits {
             max_depth: 12,
             concurrent_requests: std::thread::available_parallelism()
                 .map_or(4, |cores| cores.get() * 2),
-            max_complexity: 25_000,
+            max_complexity: 100_000,
+            max_statements_per_request: 200,
             max_body_bytes: 256 * 1024,
+            database_statement_timeout: std::time::Duration::from_secs(5),
+            database_acquire_timeout: std::time::Duration::from_secs(2),
+            request_head_timeout: std::time::Duration::from_secs(10),
+            request_body_timeout: std::time::Duration::from_secs(10),
             access_token_ttl: chrono::Duration::minutes(15),
             refresh_token_ttl: chrono::Duration::days(30),
             activation_ttl: chrono::Duration::days(7),
@@ -258,6 +318,22 @@ impl Config {
                 .context("PORTAL_HOME_URL must be an http:// or https:// URL")?,
             None => public_url.trim_end_matches('/').to_owned(),
         };
+        let seconds = |name: &str, default: u64| -> anyhow::Result<std::time::Duration> {
+            lookup(name)
+                .map_or(Ok(default), |value| value.trim().parse::<u64>())
+                .map(std::time::Duration::from_secs)
+                .with_context(|| format!("{name} must be a whole number of seconds"))
+        };
+        let drain = seconds("PORTAL_DRAIN_SECONDS", 10)?;
+        let trusted_proxies = crate::proxies::TrustedProxies::parse(
+            &lookup("PORTAL_TRUSTED_PROXIES").unwrap_or_default(),
+        )
+        .context("PORTAL_TRUSTED_PROXIES must list IP addresses or CIDR ranges, comma-separated")?;
+        let limits = Limits {
+            database_statement_timeout: seconds("DATABASE_STATEMENT_TIMEOUT_SECONDS", 5)?,
+            database_acquire_timeout: seconds("DATABASE_ACQUIRE_TIMEOUT_SECONDS", 2)?,
+            ..Limits::default()
+        };
         Ok(Self {
             database_url,
             bind,
@@ -271,7 +347,17 @@ impl Config {
             support_email,
             cors_origins,
             home_url,
-            limits: Limits::default(),
+            drain,
+            trusted_proxies,
+            limits,
+            webhooks: WebhookSettings {
+                allow_loopback: match lookup("WEBHOOK_ALLOW_LOOPBACK").as_deref() {
+                    None | Some("false") => false,
+                    Some("true") => true,
+                    Some(_) => bail!("WEBHOOK_ALLOW_LOOPBACK must be true or false"),
+                },
+                ..WebhookSettings::default()
+            },
         })
     }
 }

@@ -13,6 +13,7 @@ pub enum ErrorCode {
     PasswordChangeRequired,
     RateLimited,
     QueryTooComplex,
+    ServiceUnavailable,
     Internal,
     /// The HTTP request is not a GraphQL request this service takes (malformed JSON, a batch,
     /// a wrong method or content type), so no document ran.
@@ -33,6 +34,7 @@ impl ErrorCode {
             Self::PasswordChangeRequired => "PASSWORD_CHANGE_REQUIRED",
             Self::RateLimited => "RATE_LIMITED",
             Self::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::Internal => "INTERNAL",
             Self::BadRequest => "BAD_REQUEST",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
@@ -63,6 +65,14 @@ pub enum AppError {
     /// Too many failed attempts; the client may try again after the given wait.
     #[error("too many failed attempts: try again in {retry_after_seconds} seconds")]
     RateLimited { retry_after_seconds: i64 },
+    /// The request sent more SQL statements than one request may.
+    #[error(
+        "this request needed more than {limit} database statements and was stopped: ask for fewer fields or aliases at the top level"
+    )]
+    StatementBudget { limit: u64 },
+    /// The database did not answer in time; the client may try again shortly.
+    #[error("the database is not answering: try again shortly")]
+    Unavailable,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -85,6 +95,8 @@ impl AppError {
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::StatementBudget { .. } => ErrorCode::QueryTooComplex,
+            Self::Unavailable => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -92,7 +104,29 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(error: sea_orm::DbErr) -> Self {
+        if is_unavailable(&error) {
+            tracing::warn!(error = %error, "the database did not answer in time");
+            return Self::Unavailable;
+        }
         Self::Internal(anyhow::Error::new(error).context("database"))
+    }
+}
+
+/// A database that does not answer: no connection within the acquire timeout, a statement
+/// cancelled by the statement timeout (PostgreSQL's `query_canceled`), a broken connection.
+fn is_unavailable(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    const QUERY_CANCELED: &str = "57014";
+    match error {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(cause))
+        | DbErr::Exec(RuntimeErr::SqlxError(cause))
+        | DbErr::Query(RuntimeErr::SqlxError(cause)) => match cause.as_ref() {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => true,
+            sqlx::Error::Database(cause) => cause.code().as_deref() == Some(QUERY_CANCELED),
+            _ => false,
+        },
+        _ => false,
     }
 }
 
@@ -146,12 +180,16 @@ pub fn classify_unhandled(response: &mut async_graphql::Response) {
         if extensions.get("code").is_some() {
             continue;
         }
-        let code =
-            if error.message.contains("nested too deep") || error.message.contains("too complex") {
-                ErrorCode::QueryTooComplex
-            } else {
-                ErrorCode::BadUserInput
-            };
+        // The parser's own recursion limit comes before the depth limit: it is the same
+        // refusal, of a document nested too deep.
+        let too_complex = ["nested too deep", "too complex", "recursion limit exceeded"]
+            .iter()
+            .any(|marker| error.message.contains(marker));
+        let code = if too_complex {
+            ErrorCode::QueryTooComplex
+        } else {
+            ErrorCode::BadUserInput
+        };
         extensions.set("code", code.as_str());
     }
 }

@@ -7,6 +7,8 @@
 pub mod app;
 /// Roles and permissions, the Viewer, passwords, sessions, onboarding, API tokens.
 pub mod auth;
+/// A request's budget of SQL statements.
+pub mod budget;
 /// The service's notion of "now", fixed in tests.
 pub mod clock;
 /// Configuration read once from the environment.
@@ -34,9 +36,15 @@ pub mod mail;
 pub mod metrics;
 /// Exact money amounts.
 pub mod money;
+/// The client's address behind trusted reverse proxies.
+pub mod proxies;
+/// Serving HTTP: timeouts, and a bounded drain at shutdown.
+pub mod server;
 /// Every database query, scoped by the caller; the writes, a file per business fact.
 pub mod store;
 /// Customers' requests for guidance.
 pub mod support;
 /// The HTTP edge: GraphQL over GET and POST, its failures, CORS, the activation page.
 pub mod web;
+/// Webhooks: order events POSTed to resellers' own systems, signed, retried, in order.
+pub mod webhooks;

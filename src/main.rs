@@ -14,7 +14,7 @@ use customer_portal::{
     config::Config,
     demo,
     domain::language::Language,
-    generate, import,
+    generate, import, server,
     store::{self, accounts},
 };
 use tracing_subscriber::EnvFilter;
@@ -60,6 +60,9 @@ enum Command {
     },
 }
 
+/// How long the runtime waits for blocking work once the command is done.
+const RUNTIME_SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(1);
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -75,7 +78,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    let outcome = runtime.block_on(run(cli.command));
+    // Work still running (a password being hashed for a client that is gone) is not waited for.
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+    match outcome {
         Ok(status) => status,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -87,7 +93,7 @@ fn main() -> ExitCode {
 /// Runs the command; an error means it could not start or stopped (exit status 1).
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     let config = Config::from_env()?;
-    let db = store::connect(&config.database_url).await?;
+    let db = store::connect_with(&config.database_url, &config.limits).await?;
     store::migrate(&db).await?;
     match command {
         Command::Migrate => tracing::info!("migrations applied"),
@@ -214,22 +220,17 @@ async fn seed_demo(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
 async fn serve(config: &Config, db: sea_orm::DatabaseConnection) -> anyhow::Result<()> {
     let app = App::new(config, db, Clock::System);
     app.spawn_mail_dispatcher();
+    app.spawn_webhook_deliverer();
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("PORTAL_BIND: cannot listen on {}", config.bind))?;
     tracing::info!("serving GraphQL on http://{}/graphql", config.bind);
-    let service = app
-        .router()
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    server::serve(app, listener, config.drain, shutdown_signal()).await;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM; axum then stops accepting and drains in-flight requests.
+/// Resolves on SIGINT or SIGTERM; the server then stops accepting and drains.
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]

@@ -274,14 +274,11 @@ async fn a_disabled_users_subscription_ends() {
             json!({"id": id}),
         )
         .await;
-    let ended = client.receive().await.unwrap();
-    assert_eq!(ended["type"], "next", "{ended}");
+    let (code, reason) = client.closed().await;
     assert_eq!(
-        ended["payload"]["errors"][0]["extensions"]["code"],
-        "UNAUTHENTICATED"
+        (code, reason.as_str()),
+        (4403, "the account has been disabled")
     );
-    let complete = client.receive().await.unwrap();
-    assert_eq!(complete["type"], "complete");
 }
 
 #[tokio::test]

@@ -125,3 +125,63 @@ async fn metrics_count_requests_by_operation_and_show_the_pool() {
     );
     assert!(text.contains("portal_db_pool_connections "), "{text}");
 }
+
+/// Failed sign-ins for three accounts, each through `peer` saying the client is
+/// `203.0.113.N`; the answers' codes. One client address is refused after two failures.
+async fn guesses_through(trusted: &str, peer: &str) -> Vec<String> {
+    let trusted = trusted.to_owned();
+    let app = common::TestApp::configured(
+        None,
+        move |config| {
+            config.trusted_proxies =
+                customer_portal::proxies::TrustedProxies::parse(&trusted).unwrap();
+            config.limits.login_throttle.lock_client_after = 2;
+        },
+        customer_portal::clock::Clock::fixed(common::now()),
+    )
+    .await;
+    let world = World::on(app).await;
+    let peer: std::net::SocketAddr = peer.parse().unwrap();
+    let mut codes = Vec::new();
+    for (n, email) in ["a@x.example", "b@x.example", "c@x.example"]
+        .iter()
+        .enumerate()
+    {
+        let login = json!({"query": format!("mutation {{ login(email: \"{email}\", password: \"a wrong guess\") {{ accessToken }} }}")});
+        let mut request = graphql(None, login);
+        request.headers_mut().insert(
+            "x-forwarded-for",
+            format!("203.0.113.{}", n % 2).parse().unwrap(),
+        );
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        let (_, body) = send(&world, request).await;
+        let body: Value = serde_json::from_str(&body).unwrap();
+        codes.push(
+            body["errors"][0]["extensions"]["code"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    codes
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_is_counted_apart() {
+    // Clients .0, .1, .0: none has failed twice before its attempt.
+    assert_eq!(
+        guesses_through("10.0.0.0/8", "10.1.2.3:40000").await,
+        ["UNAUTHENTICATED", "UNAUTHENTICATED", "UNAUTHENTICATED"]
+    );
+}
+
+#[tokio::test]
+async fn anyone_elses_forwarded_for_is_ignored() {
+    // The peer itself is the client: its third attempt is refused.
+    assert_eq!(
+        guesses_through("10.0.0.0/8", "198.51.100.7:40000").await,
+        ["UNAUTHENTICATED", "UNAUTHENTICATED", "RATE_LIMITED"]
+    );
+}

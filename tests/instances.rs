@@ -5,98 +5,10 @@
 
 mod common;
 
-use std::{
-    net::SocketAddr,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use common::{World, ws::Client};
-use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
-
-/// A `customer-portal serve` process, stopped when dropped.
-struct Instance {
-    address: SocketAddr,
-    child: Child,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Instance {
-    async fn start(database_url: &str) -> Self {
-        let address = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_customer-portal"))
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("PORTAL_BIND", address.to_string())
-            .env("JWT_SECRET", "a-test-secret-that-is-long-enough-for-hs256")
-            .env(
-                "MAIL_DIR",
-                std::env::temp_dir().join("customer-portal-instances-mail"),
-            )
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let instance = Self { address, child };
-        let started = Instant::now();
-        while TcpStream::connect(address).await.is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "instance did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        instance
-    }
-
-    /// POSTs a GraphQL document over plain HTTP/1.1.
-    async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let body = json!({"query": query, "variables": variables}).to_string();
-        let authorization = token.map_or(String::new(), |token| {
-            format!("Authorization: Bearer {token}\r\n")
-        });
-        let request = format!(
-            "POST /graphql HTTP/1.1\r\nHost: {}\r\n{authorization}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.address,
-            body.len()
-        );
-        let mut stream = TcpStream::connect(self.address).await.unwrap();
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        let (_, json) = response.split_once("\r\n\r\n").unwrap();
-        serde_json::from_str(json).unwrap()
-    }
-
-    /// Signs in on this instance, whose clock is the real one (the test app's stands still).
-    async fn login(&self, email: &str) -> String {
-        let login = "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }";
-        let answer = self
-            .post(
-                None,
-                login,
-                json!({"email": email, "password": common::PASSWORD}),
-            )
-            .await;
-        answer["data"]["login"]["accessToken"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-}
+use common::{World, instance::Instance, receiver::Receiver, ws::Client};
+use serde_json::json;
 
 #[tokio::test]
 async fn a_write_on_one_instance_reaches_a_subscriber_on_the_other() {
@@ -157,4 +69,163 @@ async fn a_write_on_one_instance_reaches_a_subscriber_on_the_other() {
     );
     // The tail also polls every 2 s: a median under a second shows the notification path.
     assert!(median < Duration::from_secs(1), "median {median:?}");
+}
+
+#[tokio::test]
+async fn disabling_a_user_on_one_instance_closes_their_connection_on_the_other() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        eprintln!("skipped: two instances share a PostgreSQL database");
+        return;
+    }
+    let world = World::new().await;
+    let (one, other) = (
+        Instance::start(world.app.database_url()).await,
+        Instance::start(world.app.database_url()).await,
+    );
+    let alpha = one.login("admin@alpha.example").await;
+    let staff = other.login("staff@distributor.example").await;
+    let me = one.post(Some(&alpha), "{ me { id } }", json!({})).await;
+    let mut subscriber = Client::connect(one.address, &alpha).await;
+    subscriber
+        .subscribe("1", "subscription { orderEvents { kind } }", json!({}))
+        .await;
+    let disable = "mutation($id: ID!) { disableUser(userId: $id) { status } }";
+    let disabled = other
+        .post(Some(&staff), disable, json!({"id": me["data"]["me"]["id"]}))
+        .await;
+    assert_eq!(disabled["data"]["disableUser"]["status"], "DISABLED");
+    let committed = Instant::now();
+    let (code, reason) = subscriber.closed().await;
+    let delay = committed.elapsed();
+    eprintln!("disabled on one instance, connection closed on the other after {delay:?}");
+    assert_eq!(
+        (code, reason.as_str()),
+        (4403, "the account has been disabled")
+    );
+    // Connections also recheck every 5 s: closing well before shows the notification path.
+    assert!(delay < Duration::from_secs(3), "closed after {delay:?}");
+}
+
+#[tokio::test]
+async fn failed_sign_ins_count_across_instances() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        eprintln!("skipped: two instances share a PostgreSQL database");
+        return;
+    }
+    let world = World::new().await;
+    let instances = [
+        Instance::start(world.app.database_url()).await,
+        Instance::start(world.app.database_url()).await,
+    ];
+    let login = "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }";
+    let guess = json!({"email": "admin@beta.example", "password": "a wrong guess"});
+    // Ten failures in all, five on each instance: the e-mail address's limit.
+    for attempt in 0..10 {
+        let answer = instances[attempt % 2]
+            .post(None, login, guess.clone())
+            .await;
+        assert_eq!(answer["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    }
+    for instance in &instances {
+        let refused = instance.post(None, login, guess.clone()).await;
+        assert_eq!(refused["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+        // Instances run on the real clock: the 15 minutes started at the tenth failure.
+        let retry = refused["errors"][0]["extensions"]["retryAfterSeconds"]
+            .as_i64()
+            .unwrap();
+        assert!((840..=900).contains(&retry), "{retry}");
+    }
+}
+
+#[tokio::test]
+async fn two_serve_instances_deliver_each_event_to_a_webhook_exactly_once() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        eprintln!("skipped: two instances share a PostgreSQL database");
+        return;
+    }
+    let world = World::new().await;
+    world
+        .app
+        .order("SO-1", "C-1", &[("HW-1", 1, "10.00", None)])
+        .await;
+    world.app.confirm("SO-1").await;
+    let seen = world
+        .app
+        .data(
+            &world.alpha,
+            "{ orderEvents { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await;
+    let after = seen["orderEvents"]["pageInfo"]["endCursor"].clone();
+    let receiver = Receiver::start().await;
+    let create = "mutation($url: String!) { createWebhook(url: $url) { secret } }";
+    world
+        .app
+        .data(&world.alpha, create, json!({"url": receiver.url()}))
+        .await;
+    // The receiver listens on this host.
+    let loopback = [("WEBHOOK_ALLOW_LOOPBACK", "true")];
+    let (one, other) = (
+        Instance::start_with(world.app.database_url(), &loopback).await,
+        Instance::start_with(world.app.database_url(), &loopback).await,
+    );
+    let staff = one.login("staff@distributor.example").await;
+
+    let writes = 100;
+    let update = "mutation($eta: Date) { updateEtas(updates: [{orderNumber: \"SO-1\", lineNumber: 1, eta: $eta}]) { eta } }";
+    let mut committed = Vec::new();
+    for write in 0..writes {
+        let eta = (chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap() + chrono::Days::new(write))
+            .to_string();
+        let written = one.post(Some(&staff), update, json!({"eta": eta})).await;
+        assert!(written.get("errors").is_none(), "{written}");
+        committed.push(Instant::now());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while receiver.received().len() < committed.len() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Time for a second copy to arrive, if one were coming.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let feed = world
+        .app
+        .data(
+            &world.alpha,
+            "query($after: String) { orderEvents(first: 100, after: $after) { nodes { cursor } } }",
+            json!({"after": after}),
+        )
+        .await;
+    let expected: Vec<String> = feed["orderEvents"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["cursor"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(expected.len(), 100);
+    assert_eq!(receiver.cursors(), expected);
+    let shares = (
+        one.webhooks_delivered().await,
+        other.webhooks_delivered().await,
+    );
+    assert_eq!(shares.0 + shares.1, 100);
+
+    let mut delays: Vec<Duration> = receiver
+        .received()
+        .iter()
+        .zip(&committed)
+        .map(|(received, committed)| received.at.saturating_duration_since(*committed))
+        .collect();
+    delays.sort();
+    eprintln!(
+        "write answered on one instance to the webhook receiver's 2xx, {} writes, two instances \
+         (delivered {} and {}): median {:?}, worst {:?}",
+        delays.len(),
+        shares.0,
+        shares.1,
+        delays[delays.len() / 2],
+        delays[delays.len() - 1]
+    );
 }

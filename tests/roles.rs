@@ -77,6 +77,15 @@ const OPERATIONS: &[(Who, &str)] = &[
         r#"mutation { revokeApiToken(id: "QXBpVG9rZW46OTk5OQ==") { id } }"#,
     ),
     (
+        Who::Admins,
+        r#"mutation { createWebhook(url: "https://10.0.0.1/hook") { secret } }"#,
+    ),
+    (
+        Who::Admins,
+        r#"mutation { deleteWebhook(id: "V2ViaG9vazo5OTk5") }"#,
+    ),
+    (Who::AdminReads, r#"{ webhooks { url } }"#),
+    (
         Who::Customers,
         r#"mutation { requestSupport(subject: "Help", message: "Please call") { id } }"#,
     ),

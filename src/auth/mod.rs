@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod onboarding;
 pub mod password;
+pub mod revocation;
 pub mod session;
 pub mod throttle;
 pub mod token;
@@ -65,6 +66,8 @@ pub enum Action {
     ManageUsers,
     /// Create, list and revoke API tokens.
     ManageApiTokens,
+    /// Create, list and delete webhooks.
+    ManageWebhooks,
     /// Ask the back office for guidance (needs a company to be contacted about).
     RequestSupport,
     /// The back office's own work: customers, ingestion, support requests, approvals.
@@ -100,6 +103,9 @@ pub struct Viewer {
     pub credential: Credential,
     /// The user's token version when the credential was checked.
     pub token_version: i32,
+    /// When the credential lapses by itself (the access token's or API token's expiry); a
+    /// WebSocket connection opened with it is closed then.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl Viewer {
@@ -201,8 +207,8 @@ pub async fn authenticate(
     if token.starts_with(API_TOKEN_PREFIX) {
         return api_token_viewer(db, limits, token, now).await;
     }
-    let subject = match tokens.verify(token, now) {
-        Ok(subject) => subject,
+    let (subject, expires_at) = match tokens.verify_until(token, now) {
+        Ok(verified) => verified,
         Err(TokenError::Expired) => {
             return Ok(Authentication::Rejected(
                 "the access token has expired: refresh the session",
@@ -228,6 +234,7 @@ pub async fn authenticate(
         company_id: user.company_id,
         credential: Credential::Session(subject.session),
         token_version: user.token_version,
+        expires_at: Some(expires_at),
     }))
 }
 
@@ -263,35 +270,80 @@ async fn api_token_viewer(
         company_id: user.company_id,
         credential: Credential::ApiToken(api_token.id),
         token_version: user.token_version,
+        expires_at: api_token.expires_at,
     }))
 }
 
-/// Whether a viewer checked earlier may still read: for the long-lived WebSocket connections,
-/// whose subscriptions end when the user is disabled, signs out or loses the API token.
-pub async fn still_valid(
+/// Why a credential checked earlier no longer reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lapse {
+    /// The credential itself ended: expired, signed out, replaced by a new password, revoked.
+    Ended(&'static str),
+    /// The user behind it was disabled.
+    Disabled,
+}
+
+impl Lapse {
+    /// What the client is told.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Ended(reason) => reason,
+            Self::Disabled => "the account has been disabled",
+        }
+    }
+}
+
+/// Whether a viewer checked earlier may still read, for the long-lived WebSocket connections
+/// that end with their credential: `None` while it may.
+pub async fn lapsed(
     db: &DatabaseConnection,
     viewer: &Viewer,
     now: DateTime<Utc>,
-) -> AppResult<bool> {
+) -> AppResult<Option<Lapse>> {
+    if viewer
+        .expires_at
+        .is_some_and(|expires_at| expires_at <= now)
+    {
+        return Ok(Some(Lapse::Ended(
+            "the credential has expired: sign in again",
+        )));
+    }
     let user = match &viewer.credential {
         Credential::Session(session) => {
-            store::accounts::user_of_live_session(db, viewer.user_id, session).await?
+            let user = store::accounts::user_of_live_session(db, viewer.user_id, session).await?;
+            let Some(user) = user else {
+                // Disabling ends the sessions too: tell the user which it was.
+                let user = store::accounts::user_by_id(db, viewer.user_id).await?;
+                return Ok(Some(match user {
+                    Some(user) if user.status == STATUS_ACTIVE => {
+                        Lapse::Ended("the session has ended: sign in again")
+                    }
+                    _ => Lapse::Disabled,
+                }));
+            };
+            user
         }
         Credential::ApiToken(id) => {
             let token = store::api_tokens::by_id(db, Scope::Everything, *id).await?;
-            let live = token.is_some_and(|token| {
-                token.revoked_at.is_none()
-                    && token.expires_at.is_none_or(|expires_at| expires_at > now)
-            });
-            if !live {
-                return Ok(false);
+            if token.is_none_or(|token| token.revoked_at.is_some()) {
+                return Ok(Some(Lapse::Ended("the API token has been revoked")));
             }
-            store::accounts::user_by_id(db, viewer.user_id).await?
+            let user = store::accounts::user_by_id(db, viewer.user_id).await?;
+            let Some(user) = user else {
+                return Ok(Some(Lapse::Disabled));
+            };
+            user
         }
     };
-    Ok(user.is_some_and(|user| {
-        user.status == STATUS_ACTIVE && user.token_version == viewer.token_version
-    }))
+    Ok(if user.status != STATUS_ACTIVE {
+        Some(Lapse::Disabled)
+    } else if user.token_version != viewer.token_version {
+        Some(Lapse::Ended(
+            "the credential is no longer valid: sign in again",
+        ))
+    } else {
+        None
+    })
 }
 
 #[cfg(test)]
@@ -302,9 +354,9 @@ mod tests {
     fn the_permission_table() {
         use Action::*;
         let table = [
-            (Role::BackOffice, [true, true, true, false, true]),
-            (Role::CustomerAdmin, [true, true, true, true, false]),
-            (Role::CustomerUser, [true, false, false, true, false]),
+            (Role::BackOffice, [true, true, true, false, true, true]),
+            (Role::CustomerAdmin, [true, true, true, true, false, true]),
+            (Role::CustomerUser, [true, false, false, true, false, false]),
         ];
         let actions = [
             OwnAccount,
@@ -312,6 +364,7 @@ mod tests {
             ManageApiTokens,
             RequestSupport,
             BackOffice,
+            ManageWebhooks,
         ];
         for (role, allowed) in table {
             for (action, expected) in actions.into_iter().zip(allowed) {

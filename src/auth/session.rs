@@ -14,10 +14,12 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::{
     password::{check_new_password, hash_password, verify_password},
+    revocation::Revocations,
     throttle::{LoginThrottle, Verdict},
     token::{AccessSubject, AccessTokens, hash_opaque_secret, new_opaque_secret},
 };
 use crate::{
+    budget::Admission,
     config::Limits,
     error::{AppError, AppResult},
     store::{
@@ -43,6 +45,8 @@ pub struct Sessions<'a> {
     pub db: &'a DatabaseConnection,
     pub tokens: &'a AccessTokens,
     pub limits: &'a Limits,
+    /// Told of every session that ends, so that its connections close.
+    pub revocations: &'a Revocations,
 }
 
 /// The one answer to every failed sign-in, so that it never tells whether the e-mail exists.
@@ -72,18 +76,23 @@ fn weak(field: &str, email: &str, password: &str) -> AppResult<()> {
 impl Sessions<'_> {
     /// Checks the password (as long for unknown e-mails as for known ones) and opens a session.
     /// Repeated failures for one e-mail or from one client are slowed, then refused.
+    /// A throttled attempt waits outside `admission`, so that it holds no request's turn.
     pub async fn login(
         &self,
         throttle: &LoginThrottle,
+        admission: Option<&Admission>,
         email: &str,
         password: &str,
         client: Option<IpAddr>,
         now: DateTime<Utc>,
     ) -> AppResult<IssuedSession> {
         let email = accounts::normalise_email(email);
-        match throttle.verdict(&email, client, now) {
+        match throttle.verdict(self.db, &email, client, now).await? {
             Verdict::Go => {}
-            Verdict::Wait(wait) => tokio::time::sleep(wait).await,
+            Verdict::Wait(wait) => match admission {
+                Some(admission) => admission.step_aside(tokio::time::sleep(wait)).await,
+                None => tokio::time::sleep(wait).await,
+            },
             Verdict::Refuse(until) => {
                 return Err(AppError::RateLimited {
                     retry_after_seconds: (until - now).num_seconds().max(1),
@@ -95,11 +104,11 @@ impl Sessions<'_> {
         let matches = password_matches(password, stored_hash).await?;
         match user {
             Some(user) if matches && user.status == STATUS_ACTIVE => {
-                throttle.succeeded(&email);
+                throttle.succeeded(self.db, &email).await?;
                 self.open(self.db, user, now).await
             }
             _ => {
-                throttle.failed(&email, client, now);
+                throttle.failed(self.db, &email, client, now).await?;
                 Err(AppError::Unauthenticated(BAD_CREDENTIALS))
             }
         }
@@ -171,8 +180,9 @@ impl Sessions<'_> {
         if stored.used_at.is_some()
             || !accounts::mark_refresh_token_used(&txn, stored.id, now).await?
         {
-            accounts::end_session(&txn, &stored.family, now).await?;
+            accounts::end_session(&txn, stored.user_id, &stored.family, now).await?;
             txn.commit().await?;
+            self.revocations.announce(stored.user_id);
             tracing::warn!(
                 user_id = stored.user_id,
                 "refresh token reused: session ended"
@@ -199,7 +209,8 @@ impl Sessions<'_> {
         let Some(stored) = accounts::refresh_token_by_hash(self.db, &hash).await? else {
             return Ok(false);
         };
-        accounts::end_session(self.db, &stored.family, now).await?;
+        accounts::end_session(self.db, stored.user_id, &stored.family, now).await?;
+        self.revocations.announce(stored.user_id);
         Ok(true)
     }
 
@@ -219,13 +230,13 @@ impl Sessions<'_> {
             .ok_or_else(|| {
                 AppError::Internal(anyhow::anyhow!("signed-in user {user_id} missing"))
             })?;
-        if let Verdict::Refuse(until) = throttle.verdict(&user.email, None, now) {
+        if let Verdict::Refuse(until) = throttle.verdict(self.db, &user.email, None, now).await? {
             return Err(AppError::RateLimited {
                 retry_after_seconds: (until - now).num_seconds().max(1),
             });
         }
         if !password_matches(current, user.password_hash.clone()).await? {
-            throttle.failed(&user.email, None, now);
+            throttle.failed(self.db, &user.email, None, now).await?;
             return Err(AppError::bad_input(
                 "currentPassword",
                 "the current password is wrong",
@@ -237,6 +248,7 @@ impl Sessions<'_> {
         accounts::set_password(&txn, user.id, &hash).await?;
         accounts::end_sessions_of(&txn, user.id, Some(session), now).await?;
         txn.commit().await?;
+        self.revocations.announce(user.id);
         Ok(())
     }
 

@@ -178,6 +178,16 @@ impl AccessTokens {
     /// [`TokenError::Expired`] for a genuine token past its expiry, [`TokenError::Invalid`] for
     /// anything else.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessSubject, TokenError> {
+        self.verify_until(token, now).map(|(subject, _)| subject)
+    }
+
+    /// [`AccessTokens::verify`], and the instant the token expires: a connection opened with
+    /// it ends then.
+    pub fn verify_until(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(AccessSubject, DateTime<Utc>), TokenError> {
         // The signature is checked before the expiry, so a forged token is reported as invalid
         // even when its claims say it has expired.
         let data =
@@ -191,13 +201,15 @@ impl AccessTokens {
             return Err(TokenError::Expired);
         }
         let user_id = claims.sub.parse().map_err(|_| TokenError::Invalid)?;
-        Ok(AccessSubject {
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::Invalid)?;
+        let subject = AccessSubject {
             user_id,
             role: claims.role,
             company_id: claims.company,
             token_version: claims.ver,
             session: claims.sid,
-        })
+        };
+        Ok((subject, expires_at))
     }
 }
 

@@ -1,6 +1,8 @@
 //! Pure business rules of the Customer Portal: no I/O, no database types, only values in and
 //! values out (an order's rows enter `order` as plain entity values), so every rule can be unit-tested and reused by resolvers and SQL filters alike.
 
+/// Which network addresses a webhook may reach.
+pub mod address;
 /// Business-day calendar arithmetic and the order-approval deadline.
 pub mod business_days;
 /// Delivery dates, ETA ranges and the per-line delivery warnings (awaiting hardware, at risk).

@@ -273,6 +273,7 @@ impl AccountMutation {
         let user = onboarding(services)
             .disable_user(viewer, user_id, services.clock.now())
             .await?;
+        services.revocations.announce(user.id);
         Ok(User(user))
     }
 

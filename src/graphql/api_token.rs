@@ -128,6 +128,7 @@ impl ApiTokenMutation {
         let id = decode_as(&id, NodeKind::ApiToken, "id")?;
         let services = ctx.services()?;
         let revoked = api_tokens::revoke(&services.db, viewer, id, services.clock.now()).await?;
+        services.revocations.announce(revoked.user_id);
         Ok(ApiToken(revoked))
     }
 }

@@ -13,11 +13,11 @@ use async_graphql::{Context, Enum, Object, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use entities::order_event;
 use futures_util::{Stream, stream};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use super::{ContextExt, Services, order::Order, order::PageInfo, order_line::OrderLine, promised};
 use crate::{
-    auth::{self, Viewer},
+    auth::Lapse,
     error::{AppError, AppResult},
     loaders::{OrderById, StreamLoader},
     store::{
@@ -54,9 +54,21 @@ impl From<EventKind> for OrderEventKind {
     }
 }
 
+impl From<OrderEventKind> for EventKind {
+    fn from(kind: OrderEventKind) -> Self {
+        match kind {
+            OrderEventKind::StatusChanged => Self::StatusChanged,
+            OrderEventKind::EtaChanged => Self::EtaChanged,
+            OrderEventKind::Shipped => Self::Shipped,
+            OrderEventKind::Delivered => Self::Delivered,
+            OrderEventKind::Invoiced => Self::Invoiced,
+        }
+    }
+}
+
 /// A position in the feed as clients see it: the event's position, zero-padded so that
 /// cursors also sort as text.
-fn cursor_of(position: i64) -> String {
+pub(crate) fn cursor_of(position: i64) -> String {
     format!("{position:020}")
 }
 
@@ -174,7 +186,6 @@ pub struct EventQuery;
 impl EventQuery {
     /// The change feed of the caller's visible orders, oldest first: what a dashboard replays
     /// to stay in sync. Pages hold 20 events unless `first` asks for up to 100.
-    #[graphql(complexity = "(first.unwrap_or(20).clamp(1, 100) as usize) * child_complexity")]
     async fn order_events(
         &self,
         ctx: &Context<'_>,
@@ -244,6 +255,11 @@ impl SubscriptionSlots {
     }
 }
 
+/// Tells a connection's subscriptions that its credential has lapsed: they end with the
+/// reason.
+#[derive(Clone)]
+pub struct CredentialLapse(pub tokio::sync::watch::Receiver<Option<Lapse>>);
+
 /// Events read from the database per statement while catching up.
 const BACKLOG_PAGE: u64 = 100;
 /// Events held between the pump and a slow client.
@@ -271,7 +287,7 @@ impl EventSubscription {
         )]
         after: Option<String>,
     ) -> Result<impl Stream<Item = Result<OrderEvent>> + use<>> {
-        let viewer = ctx.viewer()?.clone();
+        let viewer = ctx.viewer()?;
         let services = ctx.services()?.clone();
         let slot = ctx
             .data::<SubscriptionSlots>()
@@ -286,6 +302,10 @@ impl EventSubscription {
                     ),
                 )
             })?;
+        let CredentialLapse(lapse) = ctx
+            .data::<CredentialLapse>()
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("credential watch missing")))?
+            .clone();
         let loader = ctx
             .data::<Arc<StreamLoader>>()
             .map_err(|_| AppError::Internal(anyhow::anyhow!("stream loader missing")))?
@@ -321,7 +341,7 @@ impl EventSubscription {
             patience: services.limits.subscriber_patience,
             delivered: start,
         };
-        tokio::spawn(pump(services, viewer, feed, live, handover, slot));
+        tokio::spawn(pump(services, feed, live, handover, lapse, slot));
         Ok(stream::unfold(
             (receiver, Some(verdict)),
             move |(mut receiver, verdict)| {
@@ -409,17 +429,15 @@ impl Handover {
 /// outran this pump, the database fills the hole; when the client does not read, it is told.
 async fn pump(
     services: Arc<Services>,
-    viewer: Viewer,
     feed: Feed,
     mut live: broadcast::Receiver<Arc<order_event::Model>>,
     mut handover: Handover,
+    mut lapse: watch::Receiver<Option<Lapse>>,
     _slot: Slot,
 ) {
     if !handover.catch_up(&services.db, feed).await {
         return;
     }
-    let mut recheck = tokio::time::interval(services.limits.subscription_recheck);
-    recheck.tick().await;
     loop {
         tokio::select! {
             received = live.recv() => match received {
@@ -436,16 +454,16 @@ async fn pump(
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             },
-            _ = recheck.tick() => {
-                match auth::still_valid(&services.db, &viewer, services.clock.now()).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        let ended = AppError::Unauthenticated("your access has ended: sign in again");
-                        handover.verdict.set(ended.into());
-                        return;
-                    }
-                    Err(error) => tracing::warn!(error = %error, "rechecking a subscriber"),
+            // The connection's credential lapsed (or the connection is gone).
+            _ = lapse.changed() => {
+                if let Some(lapse) = *lapse.borrow() {
+                    let error = match lapse {
+                        Lapse::Ended(reason) => AppError::Unauthenticated(reason),
+                        Lapse::Disabled => AppError::Forbidden("the account has been disabled"),
+                    };
+                    handover.verdict.set(error.into());
                 }
+                return;
             }
             () = handover.sender.closed() => return,
         }

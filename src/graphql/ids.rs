@@ -18,10 +18,11 @@ pub enum NodeKind {
     User,
     ApiToken,
     SupportRequest,
+    Webhook,
 }
 
 impl NodeKind {
-    const ALL: [Self; 10] = [
+    const ALL: [Self; 11] = [
         Self::Order,
         Self::OrderLine,
         Self::Shipment,
@@ -32,6 +33,7 @@ impl NodeKind {
         Self::User,
         Self::ApiToken,
         Self::SupportRequest,
+        Self::Webhook,
     ];
 
     fn name(self) -> &'static str {
@@ -46,6 +48,7 @@ impl NodeKind {
             Self::User => "User",
             Self::ApiToken => "ApiToken",
             Self::SupportRequest => "SupportRequest",
+            Self::Webhook => "Webhook",
         }
     }
 }

@@ -5,8 +5,9 @@ mod account;
 mod api_token;
 pub(crate) mod back_office;
 pub(crate) mod catalogue;
-mod event;
-mod ids;
+mod cost;
+pub(crate) mod event;
+pub(crate) mod ids;
 mod invoice;
 mod key_order;
 mod mutation;
@@ -20,6 +21,7 @@ mod scalars;
 mod session;
 mod shipment;
 mod support;
+mod webhook;
 
 use std::sync::Arc;
 
@@ -30,7 +32,10 @@ use async_graphql::{
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{Authentication, Viewer, throttle::LoginThrottle, token::AccessTokens},
+    auth::{
+        Authentication, Viewer, revocation::Revocations, throttle::LoginThrottle,
+        token::AccessTokens,
+    },
     clock::Clock,
     config::Limits,
     error::{AppError, AppResult},
@@ -42,7 +47,7 @@ use crate::{
 /// The served schema.
 pub type PortalSchema = Schema<query::Query, mutation::Mutation, event::EventSubscription>;
 
-pub use event::SubscriptionSlots;
+pub use event::{CredentialLapse, SubscriptionSlots};
 pub use over_get::OverGet;
 
 /// What every resolver may use, shared by all requests.
@@ -55,14 +60,18 @@ pub struct Services {
     pub events: Arc<EventBus>,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Permits to execute a request (see `Limits::concurrent_requests`).
-    pub admission: tokio::sync::Semaphore,
+    pub admission: Arc<tokio::sync::Semaphore>,
     /// Open WebSocket connections per user, against `limits.max_connections_per_user`.
     pub connections: std::sync::Mutex<std::collections::HashMap<i64, usize>>,
     pub throttle: LoginThrottle,
+    /// Ended credentials, announced to the connections they opened.
+    pub revocations: Arc<Revocations>,
     /// Base of links in mail.
     pub public_url: String,
     /// Where support requests are mailed.
     pub support_email: String,
+    /// Webhook delivery, and the rules and key of endpoints.
+    pub webhooks: Arc<crate::webhooks::Deliverer>,
 }
 
 /// Who sent the request, as far as the transport knows.
@@ -76,7 +85,7 @@ pub fn build_schema(services: Arc<Services>) -> PortalSchema {
         .data(services)
         .extension(key_order::KeyOrder)
         .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
+        .extension(cost::QueryCost::new(&limits))
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
             limits.persisted_queries.max(1),
         )))

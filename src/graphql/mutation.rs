@@ -4,7 +4,7 @@ use async_graphql::MergedObject;
 
 use super::{
     account::AccountMutation, api_token::ApiTokenMutation, back_office::BackOfficeMutation,
-    session::SessionMutation, support::SupportMutation,
+    session::SessionMutation, support::SupportMutation, webhook::WebhookMutation,
 };
 
 /// Every write of the API.
@@ -15,4 +15,5 @@ pub struct Mutation(
     ApiTokenMutation,
     SupportMutation,
     BackOfficeMutation,
+    WebhookMutation,
 );

@@ -12,6 +12,7 @@ use super::{
     order_line::OrderLine,
     shipment::Shipment,
     support::SupportRequest,
+    webhook::Webhook,
 };
 use crate::{
     auth::{Action, Viewer, permits},
@@ -38,6 +39,7 @@ pub enum Node {
     User(User),
     ApiToken(ApiToken),
     SupportRequest(SupportRequest),
+    Webhook(Webhook),
 }
 
 impl Node {
@@ -87,6 +89,12 @@ impl Node {
             NodeKind::SupportRequest => store::support::by_id(db, scope, key)
                 .await?
                 .map(|row| Self::SupportRequest(SupportRequest(row))),
+            NodeKind::Webhook if permits(viewer.role, Action::ManageWebhooks) => {
+                store::webhooks::by_id(db, scope, key)
+                    .await?
+                    .map(|row| Self::Webhook(Webhook(row)))
+            }
+            NodeKind::Webhook => None,
         })
     }
 }

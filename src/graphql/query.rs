@@ -12,6 +12,7 @@ use super::{
     promised,
     shipment::SerialNumber,
     support::SupportQuery,
+    webhook::WebhookQuery,
 };
 use crate::{
     auth::Action,
@@ -71,7 +72,13 @@ fn window(
 
 /// Every read of the API, merged from one object per area so that each area stays in its file.
 #[derive(MergedObject, Default)]
-pub struct Query(OrderQuery, EventQuery, ApiTokenQuery, SupportQuery);
+pub struct Query(
+    OrderQuery,
+    EventQuery,
+    ApiTokenQuery,
+    SupportQuery,
+    WebhookQuery,
+);
 
 /// Orders, their search and summary, and what the back office watches.
 #[derive(Default)]
@@ -99,9 +106,6 @@ impl OrderQuery {
     /// Your orders (every company's for the back office), newest order date first unless
     /// sorted otherwise. Pages hold 20 orders unless `first` or `last` asks for up to 100.
     /// Customers see only approved orders (never `PENDING_APPROVAL`).
-    #[graphql(
-        complexity = "(first.or(last).unwrap_or(20).clamp(1, 100) as usize) * child_complexity"
-    )]
     async fn orders(
         &self,
         ctx: &Context<'_>,

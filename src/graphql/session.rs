@@ -1,10 +1,13 @@
 //! Signing in and out, activating an account, changing the password.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Object, Result};
 
 use super::{ContextExt, Services, account::Session};
 use crate::{
     auth::{Action, Credential, session::Sessions},
+    budget::Admission,
     error::AppError,
 };
 
@@ -13,6 +16,7 @@ fn sessions(services: &Services) -> Sessions<'_> {
         db: &services.db,
         tokens: &services.tokens,
         limits: &services.limits,
+        revocations: &services.revocations,
     }
 }
 
@@ -36,6 +40,7 @@ impl SessionMutation {
         let session = sessions(services)
             .login(
                 &services.throttle,
+                ctx.data_opt::<Arc<Admission>>().map(Arc::as_ref),
                 &email,
                 &password,
                 ctx.client(),

@@ -112,6 +112,7 @@ impl Loaders {
             // Created now, while the request is still being polled, so that the signal at the
             // end of this poll reaches it.
             let request_idle = idle.clone().notified_owned();
+            let batch = crate::budget::inherit(batch);
             tokio::spawn(async move {
                 request_idle.await;
                 batch.await;

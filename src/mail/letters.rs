@@ -188,3 +188,44 @@ pub fn change_digest(
         body,
     }
 }
+
+/// An endpoint's events could not be delivered for as long as they are retried, so it was
+/// turned off.
+pub fn webhook_disabled(
+    language: Language,
+    to: &str,
+    name: Option<&str>,
+    url: &str,
+    failing_since: DateTime<Utc>,
+    last_error: &str,
+) -> Letter {
+    let greeting = greeting(language, name);
+    let since = failing_since.format("%Y-%m-%d %H:%M");
+    let (subject, body) = match language {
+        Language::Nl => (
+            "Uw webhook is uitgeschakeld",
+            format!(
+                "{greeting}\n\n\
+                 Sinds {since} UTC kon de Customer Portal geen ordergebeurtenissen meer afleveren bij\n\n{url}\n\n\
+                 De laatste fout: {last_error}\n\n\
+                 Daarom sturen we er niets meer heen. Gemiste gebeurtenissen leest u terug met orderEvents;\n\
+                 maak de webhook opnieuw aan (createWebhook) zodra uw systeem weer bereikbaar is.\n"
+            ),
+        ),
+        Language::En => (
+            "Your webhook was turned off",
+            format!(
+                "{greeting}\n\n\
+                 Since {since} UTC the Customer Portal could not deliver order events to\n\n{url}\n\n\
+                 The last error: {last_error}\n\n\
+                 So nothing more is sent there. Read the events you missed with orderEvents, and create\n\
+                 the webhook again (createWebhook) once your system can be reached.\n"
+            ),
+        ),
+    };
+    Letter {
+        to: to.to_owned(),
+        subject: subject.to_owned(),
+        body,
+    }
+}

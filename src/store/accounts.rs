@@ -5,7 +5,8 @@ use entities::{activation_token, company, refresh_token, user};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+    Statement,
     sea_query::{Expr, OnConflict, Query},
 };
 
@@ -194,9 +195,29 @@ pub async fn mark_refresh_token_used(
     Ok(result.rows_affected == 1)
 }
 
-/// Ends one session: every token of the family is revoked.
+/// The PostgreSQL channel on which the end of a credential is announced to every instance,
+/// with the user's id as payload.
+pub const ENDED_CHANNEL: &str = "credentials_ended";
+
+/// Tells every instance, when the transaction commits, that a credential of `user_id` ended,
+/// so that they close the connections it opened. On SQLite the one process is told in
+/// memory by its caller.
+pub async fn announce_ended(db: &impl ConnectionTrait, user_id: i64) -> AppResult<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [ENDED_CHANNEL.into(), user_id.to_string().into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Ends one session of `user_id`: every token of the family is revoked.
 pub async fn end_session(
     db: &impl ConnectionTrait,
+    user_id: i64,
     family: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
@@ -206,7 +227,7 @@ pub async fn end_session(
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    announce_ended(db, user_id).await
 }
 
 /// Ends every session of a user but `except`.
@@ -224,7 +245,7 @@ pub async fn end_sessions_of(
         update = update.filter(refresh_token::Column::Family.ne(family));
     }
     update.exec(db).await?;
-    Ok(())
+    announce_ended(db, user_id).await
 }
 
 /// Replaces a user's password hash.

@@ -112,5 +112,9 @@ pub async fn revoke(
         .filter(within(scope))
         .exec(db)
         .await?;
-    by_id(db, scope, id).await
+    let token = by_id(db, scope, id).await?;
+    if let Some(token) = &token {
+        super::accounts::announce_ended(db, token.user_id).await?;
+    }
+    Ok(token)
 }

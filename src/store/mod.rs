@@ -6,10 +6,12 @@ pub mod batch;
 pub mod bulk;
 pub mod digests;
 pub mod events;
+pub mod login_failures;
 pub mod lookups;
 pub mod orders;
 pub mod outbox;
 pub mod support;
+pub mod webhooks;
 pub mod writes;
 
 use std::{future::Future, pin::Pin, time::Duration};
@@ -54,8 +56,24 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Opens the pool (sqlx turns on SQLite's foreign keys, so both databases enforce them).
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, &crate::config::Limits::default()).await
+}
+
+/// [`connect`] with the statement and acquire timeouts of `limits`, so that a stalled
+/// database makes requests fail fast instead of waiting.
+pub async fn connect_with(
+    url: &str,
+    limits: &crate::config::Limits,
+) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
-    options.sqlx_logging(false).max_connections(16);
+    options
+        .sqlx_logging(false)
+        .max_connections(16)
+        .acquire_timeout(limits.database_acquire_timeout);
+    let statement_timeout = limits.database_statement_timeout.as_millis().to_string();
+    options.map_sqlx_postgres_opts(move |pg| {
+        pg.options([("statement_timeout", statement_timeout.as_str())])
+    });
     if url.starts_with("sqlite:") {
         // Write-ahead logging lets readers go on while one writer writes; the busy timeout
         // makes a second writer wait for the lock instead of failing with "database is

@@ -248,6 +248,7 @@ fn sessions(app: &App) -> Sessions<'_> {
         db: &services.db,
         tokens: &services.tokens,
         limits: &services.limits,
+        revocations: &services.revocations,
     }
 }
 

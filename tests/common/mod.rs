@@ -2,6 +2,8 @@
 //! that writes through the same data-layer functions as the back-office mutations.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+pub mod instance;
+pub mod receiver;
 pub mod smtp;
 pub mod webdriver;
 pub mod ws;
@@ -172,6 +174,8 @@ pub fn test_config(
     config.limits.login_throttle.lock_client_after = 20;
     config.limits.subscriber_patience = std::time::Duration::from_millis(300);
     config.limits.subscription_recheck = std::time::Duration::from_millis(100);
+    // Webhook tests' receivers listen on this host.
+    config.webhooks.allow_loopback = true;
     config
 }
 
@@ -187,6 +191,24 @@ impl TestApp {
 
     /// A test app configured with `settings` besides the test defaults.
     pub async fn with_settings(smtp_url: Option<&str>, settings: &[(&str, &str)]) -> Self {
+        Self::build(smtp_url, settings, |_| {}, Clock::fixed(now())).await
+    }
+
+    /// A test app whose configuration `adjust` changes, on `clock`.
+    pub async fn configured(
+        smtp_url: Option<&str>,
+        adjust: impl FnOnce(&mut Config),
+        clock: Clock,
+    ) -> Self {
+        Self::build(smtp_url, &[], adjust, clock).await
+    }
+
+    async fn build(
+        smtp_url: Option<&str>,
+        settings: &[(&str, &str)],
+        adjust: impl FnOnce(&mut Config),
+        clock: Clock,
+    ) -> Self {
         let database = TestDb::create().await;
         let db = store::connect(&database.url).await.unwrap();
         store::migrate(&db).await.unwrap();
@@ -195,8 +217,8 @@ impl TestApp {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
         ));
-        let config = test_config(&mail_dir, smtp_url, settings);
-        let clock = Clock::fixed(now());
+        let mut config = test_config(&mail_dir, smtp_url, settings);
+        adjust(&mut config);
         let app = App::new(&config, db.clone(), clock.clone());
         Self {
             app,
@@ -498,7 +520,11 @@ pub struct World {
 
 impl World {
     pub async fn new() -> Self {
-        let app = TestApp::new().await;
+        Self::on(TestApp::new().await).await
+    }
+
+    /// The world on an app of the test's own.
+    pub async fn on(app: TestApp) -> Self {
         let alpha_id = app.company("Alpha Systems BV", "C-1").await;
         let beta_id = app.company("Beta Networks NV", "C-2").await;
         let staff = app

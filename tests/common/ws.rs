@@ -104,6 +104,15 @@ impl Client {
         }
     }
 
+    /// The close frame's code and reason, skipping whatever comes before it.
+    pub async fn closed(&mut self) -> (u16, String) {
+        loop {
+            if let Err(closed) = self.receive().await {
+                return closed;
+            }
+        }
+    }
+
     /// The payload of the next `next` message.
     pub async fn next_payload(&mut self) -> Value {
         let message = self.receive().await.unwrap();
