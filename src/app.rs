@@ -31,7 +31,10 @@ use crate::{
     config::{Config, Limits},
     error::{self, AppError, AppResult},
     feed::EventBus,
-    graphql::{self, ClientAddress, PortalSchema, Services, SubscriptionSlots},
+    graphql::{
+        self, ClientAddress, PortalSchema, Services, SubscriptionSlots,
+        response_cache::ResponseCache,
+    },
     loaders::{BatchWhenIdle, Loaders, StreamLoader},
     mail::{Mailer, Round},
     metrics::Metrics,
@@ -47,6 +50,7 @@ const TOKEN_AUDIENCE: &str = "customer-portal-api";
 pub struct App {
     schema: PortalSchema,
     services: Arc<Services>,
+    responses: Arc<ResponseCache>,
     cors: Cors,
     activation_page: ActivationPage,
 }
@@ -65,6 +69,11 @@ impl App {
             limits.access_token_ttl,
         );
         let events = Arc::new(EventBus::new(db.clone(), limits.event_buffer));
+        let responses = Arc::new(ResponseCache::new(
+            config.response_cache_bytes,
+            &graphql::sdl(),
+            metrics.clone(),
+        ));
         let admission = tokio::sync::Semaphore::new(limits.concurrent_requests.max(1));
         let services = Arc::new(Services {
             db,
@@ -83,6 +92,7 @@ impl App {
         Self {
             schema: graphql::build_schema(services.clone()),
             services,
+            responses,
             cors: Cors::new(&config.cors_origins),
             activation_page: ActivationPage::new(&config.home_url),
         }
@@ -91,6 +101,11 @@ impl App {
     /// What the service's resolvers and pages serve from.
     pub(crate) fn services(&self) -> &Services {
         &self.services
+    }
+
+    /// Answers to polled order queries.
+    pub(crate) fn responses(&self) -> &ResponseCache {
+        &self.responses
     }
 
     /// The activation page's settings.
@@ -174,13 +189,23 @@ impl App {
         .await
         {
             Ok(authentication) => authentication,
-            Err(error) => {
-                let error: async_graphql::Error = error.into();
-                return async_graphql::Response::from_errors(vec![
-                    error.into_server_error(Default::default()),
-                ]);
-            }
+            Err(error) => return refusal(error),
         };
+        let services = &self.services;
+        match (self.responses)
+            .look_up(
+                &request,
+                &authentication,
+                &services.events,
+                services.clock.today(),
+            )
+            .await
+        {
+            // The HTTP edge sends what the request's revalidation holds: the stored answer or 304.
+            Ok(true) => return async_graphql::Response::default(),
+            Ok(false) => {}
+            Err(error) => return refusal(error),
+        }
         let idle = Arc::new(Notify::new());
         let request = request
             .data(authentication)
@@ -219,6 +244,12 @@ impl App {
             .layer(TraceLayer::new_for_http())
             .with_state(self.clone())
     }
+}
+
+/// A request refused before it runs, as a response with the error's code.
+fn refusal(error: AppError) -> async_graphql::Response {
+    let error: async_graphql::Error = error.into();
+    async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())])
 }
 
 /// Close codes of `graphql-transport-ws` for a refused `connection_init`.

@@ -29,6 +29,9 @@ pub struct Config {
     /// `PORTAL_HOME_URL`: where the activation page sends a person once their password is
     /// set; default `PUBLIC_URL`.
     pub home_url: String,
+    /// `PORTAL_RESPONSE_CACHE_MB`: memory for answers to polled order queries, kept until
+    /// their orders change; `0` turns the cache off (every request executes). Default 64.
+    pub response_cache_bytes: usize,
     /// Request and query limits.
     pub limits: Limits,
 }
@@ -258,6 +261,10 @@ impl Config {
                 .context("PORTAL_HOME_URL must be an http:// or https:// URL")?,
             None => public_url.trim_end_matches('/').to_owned(),
         };
+        let response_cache_bytes = lookup("PORTAL_RESPONSE_CACHE_MB")
+            .map_or(Ok(64), |megabytes| megabytes.parse::<usize>())
+            .context("PORTAL_RESPONSE_CACHE_MB is not a whole number of megabytes")?
+            .saturating_mul(1024 * 1024);
         Ok(Self {
             database_url,
             bind,
@@ -271,6 +278,7 @@ impl Config {
             support_email,
             cors_origins,
             home_url,
+            response_cache_bytes,
             limits: Limits::default(),
         })
     }
