@@ -6,8 +6,11 @@
 //! concurrency: requests/s, p50, p99, errors, SQL statements per request and the server's
 //! resident memory. Then the floor: `bench/floor.sql`, the fewest statements for the same
 //! page, under `pgbench` at the same concurrencies against the same database, and the ratio
-//! of the two. Last, the look-ups a reseller types: `orders(filter: {search})` by serial,
-//! tracking number, order number and customer reference, and `orderSummary`.
+//! of the two. That is the cold path: the service runs with its response cache off. Then the
+//! polled paths, with the cache on: the same page answered from the cache (200 with a body),
+//! and revalidated (the client sends the `ETag` it holds and gets 304). Last, the look-ups a
+//! reseller types: `orders(filter: {search})` by serial, tracking number, order number and
+//! customer reference, and `orderSummary`.
 //!
 //! Settings (environment): `BENCH_DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/customer_portal_bench`), `BENCH_SECONDS` (20),
@@ -72,7 +75,8 @@ struct Server {
 }
 
 impl Server {
-    fn start(settings: &Settings) -> anyhow::Result<Self> {
+    /// The service, with its response cache of `cache_megabytes` (0: off).
+    fn start(settings: &Settings, cache_megabytes: u32) -> anyhow::Result<Self> {
         let binary = workspace().join("target/release/customer-portal");
         if !binary.exists() {
             bail!(
@@ -86,6 +90,7 @@ impl Server {
             .env("PORTAL_BIND", settings.address.to_string())
             .env("JWT_SECRET", "benchmark-secret-benchmark-secret-benchmark")
             .env("RUST_LOG", "warn")
+            .env("PORTAL_RESPONSE_CACHE_MB", cache_megabytes.to_string())
             .stdout(Stdio::null())
             .spawn()
             .context("starting the service")?;
@@ -171,6 +176,10 @@ fn workspace() -> PathBuf {
 struct Client {
     sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
     authorization: Option<String>,
+    /// Sent as `If-None-Match` with every request once set.
+    etag: Option<header::HeaderValue>,
+    /// The `ETag` of the last answer.
+    last_etag: Option<header::HeaderValue>,
 }
 
 impl Client {
@@ -183,6 +192,8 @@ impl Client {
         Ok(Self {
             sender,
             authorization: token.map(|token| format!("Bearer {token}")),
+            etag: None,
+            last_etag: None,
         })
     }
 
@@ -200,6 +211,9 @@ impl Client {
         if let Some(authorization) = &self.authorization {
             request = request.header(header::AUTHORIZATION, authorization);
         }
+        if let Some(etag) = &self.etag {
+            request = request.header(header::IF_NONE_MATCH, etag);
+        }
         self.send(request.body(Full::new(body))?).await
     }
 
@@ -207,6 +221,7 @@ impl Client {
         self.sender.ready().await?;
         let response = self.sender.send_request(request).await?;
         let status = response.status().as_u16();
+        self.last_etag = response.headers().get(header::ETAG).cloned();
         let body = response.into_body().collect().await?.to_bytes();
         Ok((status, body))
     }
@@ -310,19 +325,43 @@ fn percentile(sorted: &[f64], fraction: f64) -> f64 {
     sorted[rank - 1]
 }
 
-/// Each connection sends `bodies[k % len]` with `tokens[k]` back to back until `duration`
-/// has passed (a closed loop: a request leaves when the previous answer is in).
+/// Whether a load's clients send the `ETag` they hold.
+#[derive(Clone, Copy, PartialEq)]
+enum Revalidate {
+    No,
+    /// Each connection asks once for the page, then only with `If-None-Match` (304 expected).
+    WithEtag,
+}
+
+/// Each connection sends `body` with `tokens[k]` back to back until `duration` has passed (a
+/// closed loop: a request leaves when the previous answer is in).
 async fn load(
     address: SocketAddr,
     tokens: &[String],
     body: &Bytes,
     duration: Duration,
+    revalidate: Revalidate,
 ) -> anyhow::Result<Measured> {
+    let mut clients = Vec::new();
+    for token in tokens {
+        let mut client = Client::connect(address, Some(token)).await?;
+        if revalidate == Revalidate::WithEtag {
+            client.post(body.clone()).await?;
+            client.etag = client.last_etag.clone();
+            if client.etag.is_none() {
+                bail!("the service sent no ETag: is its response cache on?");
+            }
+        }
+        clients.push(client);
+    }
+    let expected = match revalidate {
+        Revalidate::No => 200,
+        Revalidate::WithEtag => 304,
+    };
     let started = Instant::now();
     let deadline = started + duration;
     let mut workers = Vec::new();
-    for token in tokens {
-        let mut client = Client::connect(address, Some(token)).await?;
+    for mut client in clients {
         let body = body.clone();
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
@@ -332,7 +371,7 @@ async fn load(
                 match client.post(body.clone()).await {
                     Ok((status, answer)) => {
                         latencies.push(sent.elapsed().as_secs_f64() * 1_000.0);
-                        if status != 200 || has_errors(&answer) {
+                        if status != expected || has_errors(&answer) {
                             errors += 1;
                         }
                     }
@@ -478,9 +517,8 @@ async fn search_terms(client: &mut Client) -> anyhow::Result<Vec<(&'static str, 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
-    let duration = Duration::from_secs(settings.seconds);
     let most = settings.concurrency.iter().copied().max().unwrap_or(1);
-    let server = Server::start(&settings)?;
+    let server = Server::start(&settings, 0)?;
     wait_until_ready(settings.address).await?;
     let mut tokens = Vec::new();
     for company in 1..=most {
@@ -512,37 +550,30 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // Warm the caches of PostgreSQL and of the service before measuring.
-    load(settings.address, &tokens, &page(50), Duration::from_secs(3)).await?;
+    load(
+        settings.address,
+        &tokens,
+        &page(50),
+        Duration::from_secs(3),
+        Revalidate::No,
+    )
+    .await?;
 
     let log_dir = std::env::temp_dir().join(format!("dashboard-bench-{}", std::process::id()));
     std::fs::create_dir_all(&log_dir)?;
+    let body = page(50);
     let mut rows = Vec::new();
     for &clients in &settings.concurrency {
-        let before = counters(settings.address).await?;
-        let cpu_before = (server.cpu_seconds(), postgres_cpu_seconds());
-        let mut rss = 0.0_f64;
-        let deadline = Instant::now() + duration;
-        let sample = async {
-            while Instant::now() < deadline {
-                rss = rss.max(server.memory().0);
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        };
-        let body = page(50);
-        let (measured, ()) = tokio::join!(
-            load(settings.address, &tokens[..clients], &body, duration),
-            sample
-        );
-        let measured = measured?;
-        let after = counters(settings.address).await?;
-        let per_request = |seconds: f64| seconds * 1_000.0 / measured.requests as f64;
-        let cpu = (
-            per_request(server.cpu_seconds() - cpu_before.0),
-            per_request(postgres_cpu_seconds() - cpu_before.1),
-        );
-        let statements = (after.0 - before.0) / (after.1 - before.1);
+        let level = measure(
+            &server,
+            &settings,
+            &tokens[..clients],
+            &body,
+            Revalidate::No,
+        )
+        .await?;
         let floor = floor(&settings, clients, &log_dir)?;
-        rows.push((clients, measured, statements, rss, cpu, floor));
+        rows.push((level, floor));
     }
     let _ = std::fs::remove_dir_all(&log_dir);
     let (_, peak) = server.memory();
@@ -563,7 +594,17 @@ async fn main() -> anyhow::Result<()> {
         "service/floor",
         "p99/floor"
     );
-    for (clients, measured, statements, rss, _, floor) in &rows {
+    for (
+        Level {
+            clients,
+            measured,
+            statements,
+            rss,
+            ..
+        },
+        floor,
+    ) in &rows
+    {
         println!(
             "  {:>3} | {:>9.1} {:>8.2} {:>8.2} {:>6} {:>10.1} {:>8.1} | {:>9.1} {:>8.2} {:>8.2} | {:>12.2} {:>11.2}",
             clients,
@@ -589,7 +630,15 @@ async fn main() -> anyhow::Result<()> {
         "  {:>3} | {:>8} {:>10} {:>8} | {:>16}",
         "c", "service", "PostgreSQL", "together", "floor PostgreSQL"
     );
-    for (clients, _, _, _, (service, postgres), floor) in &rows {
+    for (
+        Level {
+            clients,
+            cpu: (service, postgres),
+            ..
+        },
+        floor,
+    ) in &rows
+    {
         println!(
             "  {:>3} | {:>8.2} {:>10.2} {:>8.2} | {:>16.2}",
             clients,
@@ -610,7 +659,14 @@ async fn main() -> anyhow::Result<()> {
             Some("Search"),
             json!({"term": term}),
         );
-        let measured = load(settings.address, &tokens[..1], &body, look_up).await?;
+        let measured = load(
+            settings.address,
+            &tokens[..1],
+            &body,
+            look_up,
+            Revalidate::No,
+        )
+        .await?;
         println!(
             "  search by {what:<19} {term:<22} p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}",
             measured.percentile(0.5),
@@ -624,7 +680,14 @@ async fn main() -> anyhow::Result<()> {
         Some("Summary"),
         json!({}),
     );
-    let measured = load(settings.address, &tokens[..1], &body, look_up).await?;
+    let measured = load(
+        settings.address,
+        &tokens[..1],
+        &body,
+        look_up,
+        Revalidate::No,
+    )
+    .await?;
     println!(
         "  orderSummary                                     p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}",
         measured.percentile(0.5),
@@ -632,5 +695,109 @@ async fn main() -> anyhow::Result<()> {
         measured.errors
     );
     drop(server);
+
+    // The same page again, from a service whose response cache is on: polled (200 with the
+    // stored body) and revalidated (304). The tokens stay valid: same secret, same database.
+    let server = Server::start(&settings, 64)?;
+    wait_until_ready(settings.address).await?;
+    load(
+        settings.address,
+        &tokens,
+        &body,
+        Duration::from_secs(3),
+        Revalidate::No,
+    )
+    .await?;
+    let mut polled = Vec::new();
+    for (cold, floor) in &rows {
+        let clients = &tokens[..cold.clients];
+        let cached = measure(&server, &settings, clients, &body, Revalidate::No).await?;
+        let revalidated = measure(&server, &settings, clients, &body, Revalidate::WithEtag).await?;
+        polled.push((cold, cached, revalidated, floor));
+    }
+    let (_, peak) = server.memory();
+    drop(server);
+    println!("\ndashboard, cold and polled (50 orders a page; the floor of the run above):");
+    println!(
+        "  {:>3} | {:<6} | {:>9} {:>8} {:>8} {:>6} {:>10} {:>11} | {:>9} {:>12}",
+        "c",
+        "path",
+        "service/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "stmts/req",
+        "CPU ms/page",
+        "floor/s",
+        "service/floor"
+    );
+    for (cold, cached, revalidated, floor) in polled {
+        for (path, level) in [("cold", cold), ("200", &cached), ("304", &revalidated)] {
+            println!(
+                "  {:>3} | {:<6} | {:>9.1} {:>8.2} {:>8.2} {:>6} {:>10.1} {:>11.2} | {:>9.1} {:>12.2}",
+                level.clients,
+                path,
+                level.measured.per_second(),
+                level.measured.percentile(0.5),
+                level.measured.percentile(0.99),
+                level.measured.errors,
+                level.statements,
+                level.cpu.0,
+                floor.per_second,
+                level.measured.per_second() / floor.per_second,
+            );
+        }
+    }
+    println!("  server peak RSS with the cache on: {peak:.1} MiB");
     Ok(())
+}
+
+/// One load level and what it cost.
+struct Level {
+    clients: usize,
+    measured: Measured,
+    /// SQL statements per request, from `/metrics`.
+    statements: f64,
+    /// The server's largest resident memory during the level, MiB.
+    rss: f64,
+    /// CPU per page, ms: the service's and PostgreSQL's.
+    cpu: (f64, f64),
+}
+
+async fn measure(
+    server: &Server,
+    settings: &Settings,
+    tokens: &[String],
+    body: &Bytes,
+    revalidate: Revalidate,
+) -> anyhow::Result<Level> {
+    let duration = Duration::from_secs(settings.seconds);
+    let before = counters(settings.address).await?;
+    let cpu_before = (server.cpu_seconds(), postgres_cpu_seconds());
+    let mut rss = 0.0_f64;
+    let deadline = Instant::now() + duration;
+    let sample = async {
+        while Instant::now() < deadline {
+            rss = rss.max(server.memory().0);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let (measured, ()) = tokio::join!(
+        load(settings.address, tokens, body, duration, revalidate),
+        sample
+    );
+    let measured = measured?;
+    let after = counters(settings.address).await?;
+    let per_request = |seconds: f64| seconds * 1_000.0 / measured.requests as f64;
+    let cpu = (
+        per_request(server.cpu_seconds() - cpu_before.0),
+        per_request(postgres_cpu_seconds() - cpu_before.1),
+    );
+    Ok(Level {
+        clients: tokens.len(),
+        statements: (after.0 - before.0) / (after.1 - before.1),
+        measured,
+        rss,
+        cpu,
+    })
 }

@@ -35,7 +35,10 @@ use crate::{
     config::{Config, Limits},
     error::{self, AppError, AppResult},
     feed::EventBus,
-    graphql::{self, ClientAddress, CredentialLapse, PortalSchema, Services, SubscriptionSlots},
+    graphql::{
+        self, ClientAddress, CredentialLapse, PortalSchema, Services, SubscriptionSlots,
+        response_cache::ResponseCache,
+    },
     loaders::{BatchWhenIdle, Loaders, StreamLoader},
     mail::{Mailer, Round},
     metrics::Metrics,
@@ -53,6 +56,7 @@ const TOKEN_AUDIENCE: &str = "customer-portal-api";
 pub struct App {
     schema: PortalSchema,
     pub(crate) services: Arc<Services>,
+    responses: Arc<ResponseCache>,
     cors: Cors,
     activation_page: ActivationPage,
     stopping: Arc<Stopping>,
@@ -98,6 +102,11 @@ impl App {
             limits.access_token_ttl,
         );
         let events = Arc::new(EventBus::new(db.clone(), limits.event_buffer));
+        let responses = Arc::new(ResponseCache::new(
+            config.response_cache_bytes,
+            &graphql::sdl(),
+            metrics.clone(),
+        ));
         let admission = Arc::new(tokio::sync::Semaphore::new(
             limits.concurrent_requests.max(1),
         ));
@@ -126,6 +135,7 @@ impl App {
         Self {
             schema: graphql::build_schema(services.clone()),
             services,
+            responses,
             cors: Cors::new(&config.cors_origins),
             activation_page: ActivationPage::new(&config.home_url),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
@@ -139,6 +149,11 @@ impl App {
     /// What the service's resolvers and pages serve from.
     pub(crate) fn services(&self) -> &Services {
         &self.services
+    }
+
+    /// Answers to polled order queries.
+    pub(crate) fn responses(&self) -> &ResponseCache {
+        &self.responses
     }
 
     /// The activation page's settings.
@@ -257,6 +272,21 @@ impl App {
             Ok(authentication) => authentication,
             Err(error) => return refusal(error),
         };
+        let services = &self.services;
+        match (self.responses)
+            .look_up(
+                &request,
+                &authentication,
+                &services.events,
+                services.clock.today(),
+            )
+            .await
+        {
+            // The HTTP edge sends what the request's revalidation holds: the stored answer or 304.
+            Ok(true) => return async_graphql::Response::default(),
+            Ok(false) => {}
+            Err(error) => return refusal(error),
+        }
         let idle = Arc::new(Notify::new());
         let request = request
             .data(authentication)

@@ -35,6 +35,9 @@ pub struct Config {
     /// `PORTAL_TRUSTED_PROXIES`: reverse proxies (addresses or CIDR ranges, comma-separated)
     /// whose `X-Forwarded-For` names the client; nobody's by default.
     pub trusted_proxies: crate::proxies::TrustedProxies,
+    /// `PORTAL_RESPONSE_CACHE_MB`: memory for answers to polled order queries, kept until
+    /// their orders change; `0` turns the cache off (every request executes). Default 64.
+    pub response_cache_bytes: usize,
     /// Request and query limits.
     pub limits: Limits,
     /// Webhook delivery.
@@ -334,6 +337,10 @@ impl Config {
             database_acquire_timeout: seconds("DATABASE_ACQUIRE_TIMEOUT_SECONDS", 2)?,
             ..Limits::default()
         };
+        let response_cache_bytes = lookup("PORTAL_RESPONSE_CACHE_MB")
+            .map_or(Ok(64), |megabytes| megabytes.parse::<usize>())
+            .context("PORTAL_RESPONSE_CACHE_MB is not a whole number of megabytes")?
+            .saturating_mul(1024 * 1024);
         Ok(Self {
             database_url,
             bind,
@@ -358,6 +365,7 @@ impl Config {
                 },
                 ..WebhookSettings::default()
             },
+            response_cache_bytes,
         })
     }
 }

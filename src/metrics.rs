@@ -32,6 +32,16 @@ struct Operation {
 pub struct Metrics {
     operations: Mutex<BTreeMap<String, Operation>>,
     statements: AtomicU64,
+    /// Polled order queries by what the response cache did: hit, miss, 304.
+    cache: [AtomicU64; 3],
+}
+
+/// What the response cache did with a polled order query.
+#[derive(Clone, Copy)]
+pub enum CacheOutcome {
+    Hit = 0,
+    Miss = 1,
+    NotModified = 2,
 }
 
 impl Metrics {
@@ -43,6 +53,11 @@ impl Metrics {
     /// SQL statements sent so far: a benchmark divides their growth by the requests'.
     pub fn statements(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Counts one polled order query.
+    pub fn cached(&self, outcome: CacheOutcome) {
+        self.cache[outcome as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts one GraphQL request.
@@ -158,6 +173,19 @@ impl Metrics {
         ] {
             header(&mut out, metric, help, kind);
             let _ = writeln!(out, "{metric} {value}");
+        }
+        header(
+            &mut out,
+            "portal_response_cache_total",
+            "Polled order queries by outcome: answered from the cache, executed, or 304.",
+            "counter",
+        );
+        for (outcome, count) in ["hit", "miss", "not_modified"].iter().zip(&self.cache) {
+            let _ = writeln!(
+                out,
+                "portal_response_cache_total{{outcome=\"{outcome}\"}} {}",
+                count.load(Ordering::Relaxed)
+            );
         }
         out
     }

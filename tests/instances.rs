@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{World, instance::Instance, receiver::Receiver, ws::Client};
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn a_write_on_one_instance_reaches_a_subscriber_on_the_other() {
@@ -228,4 +228,88 @@ async fn two_serve_instances_deliver_each_event_to_a_webhook_exactly_once() {
         delays[delays.len() / 2],
         delays[delays.len() - 1]
     );
+}
+
+#[tokio::test]
+async fn a_poll_never_answers_older_than_the_events_its_instance_has_heard_of() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        eprintln!("skipped: two instances share a PostgreSQL database");
+        return;
+    }
+    let world = World::new().await;
+    world
+        .app
+        .order("SO-1", "C-1", &[("HW-1", 1, "10.00", None)])
+        .await;
+    world.app.confirm("SO-1").await;
+    let instances = [
+        Instance::start(world.app.database_url()).await,
+        Instance::start(world.app.database_url()).await,
+    ];
+    let seen = world
+        .app
+        .data(
+            &world.alpha,
+            "{ orderEvents { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await;
+    let after = seen["orderEvents"]["pageInfo"]["endCursor"].clone();
+    let mut staff = Vec::new();
+    let mut alpha = Vec::new();
+    let mut subscribers = Vec::new();
+    for instance in &instances {
+        staff.push(instance.login("staff@distributor.example").await);
+        let token = instance.login("admin@alpha.example").await;
+        let mut subscriber = Client::connect(instance.address, &token).await;
+        subscriber
+            .subscribe(
+                "1",
+                "subscription($after: String) { orderEvents(after: $after) { kind } }",
+                json!({"after": after}),
+            )
+            .await;
+        subscribers.push(subscriber);
+        alpha.push(token);
+    }
+    let poll = async |at: usize| {
+        let answer = instances[at]
+            .post(
+                Some(&alpha[at]),
+                "{ order(orderNumber: \"SO-1\") { lines { eta } } }",
+                json!({}),
+            )
+            .await;
+        answer["data"]["order"]["lines"][0]["eta"].clone()
+    };
+
+    let update = "mutation($eta: Date) { updateEtas(updates: [{orderNumber: \"SO-1\", lineNumber: 1, eta: $eta}]) { eta } }";
+    let mut previous = Value::Null;
+    for round in 0..200_u64 {
+        let eta = json!(
+            (chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap() + chrono::Days::new(round))
+                .to_string()
+        );
+        let (writer, other) = if round % 2 == 0 { (0, 1) } else { (1, 0) };
+        let written = instances[writer]
+            .post(Some(&staff[writer]), update, json!({"eta": eta}))
+            .await;
+        assert!(written.get("errors").is_none(), "{written}");
+        assert_eq!(poll(writer).await, eta, "round {round}: own write");
+        // The other instance may not have heard of it yet, but never answers older.
+        let early = poll(other).await;
+        assert!(early == eta || early == previous, "round {round}: {early}");
+        for subscriber in &mut subscribers {
+            let event = subscriber.next_payload().await;
+            assert_eq!(event["data"]["orderEvents"]["kind"], "ETA_CHANGED");
+        }
+        for at in [0, 1] {
+            assert_eq!(poll(at).await, eta, "round {round}: heard on {at}");
+            assert_eq!(poll(at).await, eta, "round {round}: again on {at}");
+        }
+        previous = eta;
+    }
+    for instance in &instances {
+        assert!(instance.cache_hits().await >= 200);
+    }
 }

@@ -17,6 +17,7 @@ mod order_line;
 mod over_get;
 mod plain;
 mod query;
+pub mod response_cache;
 mod scalars;
 mod session;
 mod shipment;

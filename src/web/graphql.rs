@@ -16,14 +16,20 @@ use axum::{
         rejection::{BytesRejection, FailedToBufferBody},
     },
     http::{
-        HeaderMap, HeaderValue, Uri,
-        header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE},
+        HeaderMap, HeaderValue, StatusCode, Uri,
+        header::{ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH},
     },
     response::{Html, IntoResponse, Response},
 };
 
 use super::Refusal;
-use crate::{app::App, graphql::OverGet};
+use crate::{
+    app::App,
+    graphql::{
+        OverGet,
+        response_cache::{Outcome, Revalidation},
+    },
+};
 
 /// The media type of GraphQL responses, from the GraphQL-over-HTTP spec.
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -43,10 +49,15 @@ pub async fn post(
         Err(refusal) => return refusal.into_response(),
     };
     let client = connection.map(|Extension(ConnectInfo(address))| address.ip());
+    let revalidation = revalidation(&headers);
     let response = app
-        .execute_from(client, authorization(&headers), request)
+        .execute_from(
+            client,
+            authorization(&headers),
+            request.data(revalidation.clone()),
+        )
         .await;
-    answer(&headers, response)
+    respond(&app, &headers, &revalidation, response)
 }
 
 fn read_post(
@@ -106,8 +117,13 @@ pub async fn get(
     };
     let refused = over_get.refused.clone();
     let client = connection.map(|Extension(ConnectInfo(address))| address.ip());
+    let revalidation = revalidation(&headers);
     let response = app
-        .execute_from(client, authorization(&headers), request.data(over_get))
+        .execute_from(
+            client,
+            authorization(&headers),
+            request.data(over_get).data(revalidation.clone()),
+        )
         .await;
     if refused.load(Ordering::Relaxed) {
         return Refusal::method_not_allowed(
@@ -116,19 +132,68 @@ pub async fn get(
         )
         .into_response();
     }
-    answer(&headers, response)
+    respond(&app, &headers, &revalidation, response)
+}
+
+fn revalidation(headers: &HeaderMap) -> Revalidation {
+    Revalidation::new(
+        headers
+            .get(IF_NONE_MATCH)
+            .and_then(|value| value.to_str().ok()),
+    )
+}
+
+/// The answer to an order query the response cache looked at carries its version as `ETag`,
+/// and must be revalidated before each use (a browser may keep it, a shared cache may not).
+fn respond(
+    app: &App,
+    headers: &HeaderMap,
+    revalidation: &Revalidation,
+    response: async_graphql::Response,
+) -> Response {
+    let (mut answer, etag) = match revalidation.outcome() {
+        Outcome::Uncached => return answer(headers, response),
+        Outcome::NotModified { etag } => (StatusCode::NOT_MODIFIED.into_response(), etag),
+        Outcome::Stored { etag, body } => (stored(headers, body), etag),
+        Outcome::Executed { etag, key, version } => {
+            let body = match serde_json::to_vec(&response) {
+                Ok(body) if response.errors.is_empty() => Bytes::from(body),
+                _ => return answer(headers, response),
+            };
+            app.responses().store(key, version, body.clone());
+            (stored(headers, body), etag)
+        }
+    };
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        answer.headers_mut().insert(ETAG, etag);
+    }
+    answer
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    answer
 }
 
 /// The response in the media type the client accepts: `application/graphql-response+json`,
 /// unless it asks for `application/json` only (as clients from before the spec do).
 fn answer(headers: &HeaderMap, response: async_graphql::Response) -> Response {
     let mut answer = GraphQLResponse::from(response).into_response();
-    if accepted(headers, "application/json") && !accepted(headers, GRAPHQL_RESPONSE) {
-        answer
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    }
     answer
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(media_type(headers)));
+    answer
+}
+
+/// A serialised answer, in the media type the client accepts.
+fn stored(headers: &HeaderMap, body: Bytes) -> Response {
+    ([(CONTENT_TYPE, media_type(headers))], body).into_response()
+}
+
+fn media_type(headers: &HeaderMap) -> &'static str {
+    if accepted(headers, "application/json") && !accepted(headers, GRAPHQL_RESPONSE) {
+        "application/json"
+    } else {
+        GRAPHQL_RESPONSE
+    }
 }
 
 /// The parameters of a GraphQL request over `GET`, as the GraphQL-over-HTTP spec names them.

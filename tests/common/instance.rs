@@ -84,6 +84,18 @@ impl Instance {
 
     /// Its delivered webhook events, from `/metrics`.
     pub async fn webhooks_delivered(&self) -> u64 {
+        self.counter("portal_webhook_deliveries_total{outcome=\"delivered\"}")
+            .await
+    }
+
+    /// How many polled order queries it answered from its cache, from `/metrics`.
+    pub async fn cache_hits(&self) -> u64 {
+        self.counter("portal_response_cache_total{outcome=\"hit\"}")
+            .await
+    }
+
+    /// The value of one series of its `/metrics`, named with its labels as printed.
+    async fn counter(&self, series: &str) -> u64 {
         let request = format!(
             "GET /metrics HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
             self.address
@@ -94,9 +106,7 @@ impl Instance {
         stream.read_to_string(&mut response).await.unwrap();
         response
             .lines()
-            .find_map(|line| {
-                line.strip_prefix("portal_webhook_deliveries_total{outcome=\"delivered\"} ")
-            })
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
             .unwrap()
             .parse()
             .unwrap()
