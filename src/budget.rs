@@ -53,7 +53,15 @@ impl StatementBudget {
                 tokio::select! {
                     biased;
                     () = budget.exceeded.notified() => Err(Exceeded { limit: budget.limit }),
-                    answer = request => Ok(answer),
+                    // A request can send its last statements and finish within one poll,
+                    // before the notice is seen: what it spent decides, not that race.
+                    answer = request => {
+                        if budget.spent.load(Ordering::Relaxed) > budget.limit {
+                            Err(Exceeded { limit: budget.limit })
+                        } else {
+                            Ok(answer)
+                        }
+                    }
                 }
             })
             .await
