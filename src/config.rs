@@ -61,6 +61,9 @@ pub struct WebhookSettings {
     pub max_connections: usize,
     /// Bytes of a receiver's answer read at most; the rest is ignored.
     pub max_response_bytes: usize,
+    /// `WEBHOOK_CA_FILE`: certificates (PEM) trusted as roots besides the public web's, for
+    /// receivers whose certificates a company CA signs.
+    pub extra_roots: Vec<rustls::pki_types::TrustAnchor<'static>>,
 }
 
 impl Default for WebhookSettings {
@@ -72,6 +75,7 @@ impl Default for WebhookSettings {
             retry_for: chrono::Duration::hours(24),
             max_connections: 16,
             max_response_bytes: 16 * 1024,
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -363,6 +367,10 @@ impl Config {
                     Some("true") => true,
                     Some(_) => bail!("WEBHOOK_ALLOW_LOOPBACK must be true or false"),
                 },
+                extra_roots: match lookup("WEBHOOK_CA_FILE") {
+                    Some(path) => trust_anchors(&path)?,
+                    None => Vec::new(),
+                },
                 ..WebhookSettings::default()
             },
             response_cache_bytes,
@@ -409,6 +417,26 @@ pub fn is_plausible_email(address: &str) -> bool {
         && !domain.ends_with('.')
         && address.len() <= 254
         && !address.contains(|c: char| c.is_whitespace() || c.is_control())
+}
+
+/// The certificates of a PEM file as trust anchors; a file holding none, or one that is not
+/// a certificate, stops the start-up rather than leaving receivers unreachable.
+pub fn trust_anchors(path: &str) -> anyhow::Result<Vec<rustls::pki_types::TrustAnchor<'static>>> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject as _};
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in CertificateDer::pem_file_iter(path)
+        .with_context(|| format!("WEBHOOK_CA_FILE: reading {path}"))?
+    {
+        let certificate =
+            certificate.with_context(|| format!("WEBHOOK_CA_FILE: reading {path}"))?;
+        roots
+            .add(certificate)
+            .with_context(|| format!("WEBHOOK_CA_FILE: a certificate of {path}"))?;
+    }
+    if roots.is_empty() {
+        bail!("WEBHOOK_CA_FILE: {path} holds no certificate");
+    }
+    Ok(roots.roots)
 }
 
 #[cfg(test)]
@@ -466,5 +494,30 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn webhook_ca_file_adds_its_certificates_and_refuses_a_file_without_one() {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/webhook-tls");
+        let config = |file: String| {
+            Config::from_lookup(|name| match name {
+                "JWT_SECRET" => Some("a-test-secret-that-is-long-enough-for-hs256".into()),
+                "WEBHOOK_CA_FILE" => Some(file.clone()),
+                _ => None,
+            })
+            .map(|config| config.webhooks.extra_roots.len())
+            .map_err(|error| error.to_string())
+        };
+        assert_eq!(config(format!("{fixtures}/ca.pem")), Ok(1));
+        let key = format!("{fixtures}/localhost.key");
+        assert_eq!(
+            config(key.clone()),
+            Err(format!("WEBHOOK_CA_FILE: {key} holds no certificate"))
+        );
+        let missing = format!("{fixtures}/missing.pem");
+        assert_eq!(
+            config(missing.clone()),
+            Err(format!("WEBHOOK_CA_FILE: reading {missing}"))
+        );
     }
 }

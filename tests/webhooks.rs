@@ -6,7 +6,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{TestApp, World, error_code, receiver::Receiver, test_config};
+use common::{
+    TestApp, World, error_code,
+    receiver::{Received, Receiver, test_ca},
+    test_config,
+};
 use customer_portal::{app::App, config::Config, store, webhooks::Round};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
@@ -94,6 +98,28 @@ async fn instance_with(app: &TestApp, configure: impl FnOnce(&mut Config)) -> Ap
     App::new(&config, db, app.clock.clone())
 }
 
+/// The timestamp and signature of the `portal-signature` header.
+fn signature(received: &Received) -> (String, String) {
+    let (t, v1) = received
+        .header("portal-signature")
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split_once(",v1="))
+        .unwrap();
+    (t.to_owned(), v1.to_owned())
+}
+
+/// HMAC-SHA256 of `t.body` under `secret`, in hex, as the README tells a receiver to check.
+fn sign(secret: &str, t: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 #[tokio::test]
 async fn a_delivery_carries_the_event_as_the_feed_shows_it_and_its_signature_verifies() {
     let world = World::new().await;
@@ -149,34 +175,10 @@ async fn a_delivery_carries_the_event_as_the_feed_shows_it_and_its_signature_ver
     assert_eq!(eta.header("content-type"), "application/json");
 
     // What the README tells a receiver to do.
-    let signature = eta.header("portal-signature");
-    let (t, v1) = signature
-        .strip_prefix("t=")
-        .and_then(|rest| rest.split_once(",v1="))
-        .unwrap();
+    let (t, v1) = signature(eta);
     assert_eq!(t, common::now().timestamp().to_string());
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("{t}.").as_bytes());
-    mac.update(&eta.body);
-    let expected: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    assert_eq!(v1, expected);
-    let mut forged = Hmac::<Sha256>::new_from_slice(b"whsec_another").unwrap();
-    forged.update(format!("{t}.").as_bytes());
-    forged.update(&eta.body);
-    assert_ne!(
-        v1,
-        forged
-            .finalize()
-            .into_bytes()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect::<String>()
-    );
+    assert_eq!(v1, sign(secret, &t, &eta.body));
+    assert_ne!(v1, sign("whsec_another", &t, &eta.body));
 
     // Nothing new: nothing sent again.
     assert_eq!(
@@ -785,4 +787,114 @@ async fn a_redirect_is_a_failure_and_is_not_followed() {
     let attempt = &listed["webhooks"][0]["deliveries"]["nodes"][0];
     assert_eq!(attempt["httpStatus"], 307);
     assert_eq!(attempt["error"], "answered 307");
+}
+
+/// An instance that trusts the test CA, as `WEBHOOK_CA_FILE` makes one trust a company CA.
+async fn trusting_instance(app: &TestApp) -> App {
+    instance_with(app, |config| config.webhooks.extra_roots = test_ca()).await
+}
+
+/// The attempts listed for Alpha's one webhook: attempt, HTTP status, error, and whether
+/// another is planned; newest first.
+async fn attempts(world: &World, token: &str) -> Vec<Value> {
+    let listed = world.app.data(token, LIST, json!({})).await;
+    listed["webhooks"][0]["deliveries"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|attempt| {
+            json!([
+                attempt["attempt"],
+                attempt["httpStatus"],
+                attempt["error"],
+                attempt["nextAttemptAt"].is_string()
+            ])
+        })
+        .collect()
+}
+
+/// Alpha with two events waiting for a webhook to a TLS receiver showing `certificate`; an
+/// API token of Alpha's administrator; the webhook's secret.
+async fn tls_receiver(certificate: &str) -> (World, String, Receiver, String) {
+    let world = World::new().await;
+    let reader = reader(&world).await;
+    let receiver = Receiver::start_tls(certificate).await;
+    let created = create(&world, &world.alpha, &receiver.url(), Value::Null).await;
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    two_events(&world.app).await;
+    (world, reader, receiver, secret)
+}
+
+#[tokio::test]
+async fn an_https_delivery_arrives_once_its_ca_is_trusted_and_its_signature_verifies() {
+    let (world, reader, receiver, secret) = tls_receiver("localhost").await;
+    assert!(receiver.url().starts_with("https://localhost:"));
+
+    // With the public web's roots only, the test CA is nobody.
+    assert_eq!(
+        world.app.app.deliver_webhooks().await.unwrap(),
+        round(0, 1, 0)
+    );
+    assert!(receiver.received().is_empty());
+    world.app.clock.advance(chrono::Duration::hours(1));
+
+    let trusting = trusting_instance(&world.app).await;
+    assert_eq!(trusting.deliver_webhooks().await.unwrap(), round(2, 0, 0));
+    let received = receiver.received();
+    assert_eq!(receiver.cursors(), cursors(&world, &reader).await);
+    let (t, v1) = signature(&received[1]);
+    let an_hour_on = common::now() + chrono::Duration::hours(1);
+    assert_eq!(t, an_hour_on.timestamp().to_string());
+    assert_eq!(v1, sign(&secret, &t, &received[1].body));
+    assert_eq!(received[1].json()["kind"], "ETA_CHANGED");
+    assert_eq!(
+        attempts(&world, &reader).await,
+        [
+            json!([1, 200, null, false]),
+            json!([2, 200, null, false]),
+            json!([
+                1,
+                null,
+                "TLS handshake: invalid peer certificate: UnknownIssuer",
+                true
+            ]),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_certificate_signed_by_an_untrusted_ca_is_a_failed_attempt_retried_never_delivered() {
+    let (world, reader, receiver, _) = tls_receiver("untrusted").await;
+    let trusting = trusting_instance(&world.app).await;
+
+    for _ in 0..2 {
+        assert_eq!(trusting.deliver_webhooks().await.unwrap(), round(0, 1, 0));
+        world.app.clock.advance(chrono::Duration::hours(1));
+    }
+
+    assert!(receiver.received().is_empty());
+    let error = "TLS handshake: invalid peer certificate: UnknownIssuer";
+    assert_eq!(
+        attempts(&world, &reader).await,
+        [json!([2, null, error, true]), json!([1, null, error, true])]
+    );
+}
+
+#[tokio::test]
+async fn a_certificate_for_another_name_is_a_failed_attempt() {
+    let (world, reader, receiver, _) = tls_receiver("elsewhere").await;
+
+    let trusting = trusting_instance(&world.app).await;
+    assert_eq!(trusting.deliver_webhooks().await.unwrap(), round(0, 1, 0));
+    assert!(receiver.received().is_empty());
+    assert_eq!(
+        attempts(&world, &reader).await,
+        [json!([
+            1,
+            null,
+            "TLS handshake: invalid peer certificate: certificate not valid for name \"localhost\"; \
+             certificate is only valid for DnsName(\"portal.example\")",
+            true
+        ])]
+    );
 }

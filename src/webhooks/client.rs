@@ -101,7 +101,11 @@ pub struct Client {
 impl Client {
     pub fn new(settings: &WebhookSettings) -> Self {
         let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            roots: webpki_roots::TLS_SERVER_ROOTS
+                .iter()
+                .chain(&settings.extra_roots)
+                .cloned()
+                .collect(),
         };
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)

@@ -1,5 +1,5 @@
-//! A webhook receiver on a loopback port: it records every request and answers with the
-//! statuses it is told to, then 200.
+//! A webhook receiver on a loopback port, over plain HTTP or TLS: it records every request and
+//! answers with the statuses it is told to, then 200.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use std::{
@@ -10,7 +10,18 @@ use std::{
 };
 
 use axum::{Router, body::Bytes, extract::State, http::HeaderMap, http::StatusCode};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, TrustAnchor, pem::PemObject as _};
 use serde_json::Value;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::{TlsAcceptor, server::TlsStream};
+
+/// Where the certificates of the TLS receivers are (`generate.sh` there remakes them).
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/webhook-tls");
+
+/// The test CA that signed `localhost` and `elsewhere`, as a client that trusts it holds it.
+pub fn test_ca() -> Vec<TrustAnchor<'static>> {
+    customer_portal::config::trust_anchors(&format!("{FIXTURES}/ca.pem")).unwrap()
+}
 
 /// One request as it arrived.
 #[derive(Clone, Debug)]
@@ -45,6 +56,8 @@ struct Script {
 #[derive(Clone)]
 pub struct Receiver {
     pub address: SocketAddr,
+    /// `http://127.0.0.1:port`, or `https://localhost:port`.
+    origin: String,
     script: Arc<Mutex<Script>>,
 }
 
@@ -56,19 +69,56 @@ impl Receiver {
     }
 
     /// Starts on `listener`.
-    pub fn on(listener: tokio::net::TcpListener) -> Self {
+    pub fn on(listener: TcpListener) -> Self {
+        let address = listener.local_addr().unwrap();
+        Self::serve(listener, format!("http://{address}"))
+    }
+
+    /// Starts on a free loopback port over TLS, showing the certificate `name` of the
+    /// fixtures: `localhost` (signed by the test CA), `elsewhere` (the test CA's, for
+    /// another name) or `untrusted` (localhost, signed by a CA nobody trusts).
+    pub async fn start_tls(name: &str) -> Self {
+        let chain = CertificateDer::pem_file_iter(format!("{FIXTURES}/{name}.pem"))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_file(format!("{FIXTURES}/{name}.key")).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap();
+        let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = tcp.local_addr().unwrap().port();
+        let listener = TlsListener {
+            tcp,
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+        };
+        Self::serve(listener, format!("https://localhost:{port}"))
+    }
+
+    fn serve<L>(listener: L, origin: String) -> Self
+    where
+        L: axum::serve::Listener<Addr = SocketAddr>,
+    {
         let address = listener.local_addr().unwrap();
         let script = Arc::new(Mutex::new(Script::default()));
         let router = Router::new()
             .route("/hook", axum::routing::post(record))
             .with_state(script.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        Self { address, script }
+        Self {
+            address,
+            origin,
+            script,
+        }
     }
 
     /// The URL to give `createWebhook`.
     pub fn url(&self) -> String {
-        format!("http://{}/hook", self.address)
+        format!("{}/hook", self.origin)
     }
 
     /// Answers the next requests with `statuses`, then 200 again.
@@ -84,6 +134,31 @@ impl Receiver {
     /// The cursors of every request so far, oldest first.
     pub fn cursors(&self) -> Vec<String> {
         self.received().iter().map(Received::cursor).collect()
+    }
+}
+
+/// Connections that completed a TLS handshake.
+struct TlsListener {
+    tcp: TcpListener,
+    acceptor: TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, SocketAddr) {
+        loop {
+            let (stream, address) = self.tcp.accept().await.unwrap();
+            // A client that refuses the certificate ends the handshake: wait for the next.
+            if let Ok(stream) = self.acceptor.accept(stream).await {
+                return (stream, address);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.tcp.local_addr()
     }
 }
 
