@@ -131,6 +131,7 @@ impl App {
             public_url: config.public_url.clone(),
             support_email: config.support_email.clone(),
             webhooks,
+            one_pass: config.one_pass,
         });
         Self {
             schema: graphql::build_schema(services.clone()),

@@ -38,6 +38,10 @@ pub struct Config {
     /// `PORTAL_RESPONSE_CACHE_MB`: memory for answers to polled order queries, kept until
     /// their orders change; `0` turns the cache off (every request executes). Default 64.
     pub response_cache_bytes: usize,
+    /// `PORTAL_ONE_PASS`: answer the listed orders of an order page in one pass over their
+    /// loaded rows rather than a resolver per field; `0`, `false` or `off` turn it off (every
+    /// field through async-graphql's resolvers). Default on.
+    pub one_pass: bool,
     /// Request and query limits.
     pub limits: Limits,
     /// Webhook delivery.
@@ -345,6 +349,11 @@ impl Config {
             .map_or(Ok(64), |megabytes| megabytes.parse::<usize>())
             .context("PORTAL_RESPONSE_CACHE_MB is not a whole number of megabytes")?
             .saturating_mul(1024 * 1024);
+        let one_pass = match lookup("PORTAL_ONE_PASS").as_deref().map(str::trim) {
+            None | Some("1" | "true" | "on") => true,
+            Some("0" | "false" | "off") => false,
+            Some(_) => bail!("PORTAL_ONE_PASS must be 1, true, on, 0, false or off"),
+        };
         Ok(Self {
             database_url,
             bind,
@@ -374,6 +383,7 @@ impl Config {
                 ..WebhookSettings::default()
             },
             response_cache_bytes,
+            one_pass,
         })
     }
 }

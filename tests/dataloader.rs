@@ -171,13 +171,13 @@ async fn total_count_costs_a_statement_only_when_the_list_goes_beyond_the_page()
     assert_eq!(costs[2] + 1, costs[3], "{costs:?}");
 }
 
-/// `doc` with every selection set wrapped in an inline fragment, which async-graphql resolves
-/// by its own merging rather than the in-place path for listed objects.
+/// `doc` with every selection set wrapped in an inline fragment, which the one-pass walk of an
+/// order page expands as async-graphql's merging does.
 fn through_fragments(doc: &str) -> String {
     doc.replace('}', "} }").replace('{', "{ ... {")
 }
 
-/// The in-place answers of listed objects and async-graphql's own give the same response.
+/// A selection and the same selection through inline fragments give the same response.
 #[tokio::test]
 async fn listed_objects_answer_as_they_do_through_fragments() {
     let (app, admin) = generated(1, 150).await;
@@ -189,8 +189,7 @@ async fn listed_objects_answer_as_they_do_through_fragments() {
         )
         .replace("{ serial }", "{ __typename serial code: serial }")
         .replace("{ amount currency }", "{ currency __typename amount }");
-    // Compared as JSON objects: async-graphql puts the fields of an object that resolves them
-    // at once (an order) in the order they finish, the in-place path in the order asked.
+    // Compared as JSON objects: the order of keys is `tests/response_order.rs`'s subject.
     for doc in [DASHBOARD, DASHBOARD_BENCH, every_kind_of_selection.as_str()] {
         let variables = json!({"first": 100});
         let in_place = app.run(Some(&admin), doc, variables.clone()).await;

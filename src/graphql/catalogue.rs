@@ -1,12 +1,12 @@
 //! Vendors and products.
 
-use async_graphql::{Context, Enum, ID, Object, Result, Value, parser::types::Field};
+use async_graphql::{Enum, ID, Object, Result};
 use entities::{product, vendor};
 
 use super::{
     ContextExt,
     ids::{NodeKind, encode},
-    plain::{self, Plain, PlainFields},
+    one_pass::one_pass_object,
     promised,
 };
 use crate::{domain::eta, error::AppError, loaders::VendorById};
@@ -39,34 +39,24 @@ pub enum DeliveryMethod {
 /// A vendor (manufacturer).
 pub struct Vendor(pub vendor::Model);
 
-impl PlainFields for Vendor {
-    fn plain(&self, field: &Field) -> Option<Value> {
-        let vendor = &self.0;
-        Some(match field.name.node.as_str() {
-            "id" => plain::scalar(encode(NodeKind::Vendor, vendor.id)),
-            "name" => Value::from(vendor.name.as_str()),
-            "softwareAfterHardware" => Value::from(vendor.software_after_hardware),
-            _ => return None,
-        })
-    }
-}
+one_pass_object! {
+    /// A vendor (manufacturer) whose products the distributor sells.
+    #[Object(serial)]
+    impl Vendor(self) {
+        /// Global ID, for `node(id:)`.
+        "id": pub async fn id(&self) -> ID {
+            encode(NodeKind::Vendor, self.0.id)
+        }
 
-/// A vendor (manufacturer) whose products the distributor sells.
-#[Object(serial)]
-impl Vendor {
-    /// Global ID, for `node(id:)`.
-    pub async fn id(&self) -> ID {
-        encode(NodeKind::Vendor, self.0.id)
-    }
+        /// The vendor's name, unique.
+        "name": async fn name(&self) -> &str {
+            &self.0.name
+        }
 
-    /// The vendor's name, unique.
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-
-    /// Software of this vendor is delivered only after the order's hardware has shipped.
-    async fn software_after_hardware(&self) -> bool {
-        self.0.software_after_hardware
+        /// Software of this vendor is delivered only after the order's hardware has shipped.
+        "softwareAfterHardware": async fn software_after_hardware(&self) -> bool {
+            self.0.software_after_hardware
+        }
     }
 }
 
@@ -89,56 +79,44 @@ impl Product {
     }
 }
 
-impl PlainFields for Product {
-    fn plain(&self, field: &Field) -> Option<Value> {
-        let product = &self.0;
-        Some(match field.name.node.as_str() {
-            "id" => plain::scalar(encode(NodeKind::Product, product.id)),
-            "sku" => Value::from(product.sku.as_str()),
-            "description" => Value::from(product.description.as_str()),
-            // A kind or method that does not parse takes the usual way, which reports it.
-            "kind" => plain::enumeration(ProductKind::from(self.kind().ok()?)),
-            "deliveryMethod" => {
-                plain::enumeration(DeliveryMethod::from(self.delivery_method().ok()?))
-            }
-            _ => return None,
-        })
-    }
-}
+one_pass_object! {
+    /// A product of the distributor's catalogue.
+    #[Object(serial)]
+    impl Product(self) {
+        /// Global ID, for `node(id:)`.
+        "id": pub async fn id(&self) -> ID {
+            encode(NodeKind::Product, self.0.id)
+        }
 
-/// A product of the distributor's catalogue.
-#[Object(serial)]
-impl Product {
-    /// Global ID, for `node(id:)`.
-    pub async fn id(&self) -> ID {
-        encode(NodeKind::Product, self.0.id)
-    }
+        /// The distributor's article number (stock-keeping unit).
+        "sku": async fn sku(&self) -> &str {
+            &self.0.sku
+        }
 
-    /// The distributor's article number (stock-keeping unit).
-    async fn sku(&self) -> &str {
-        &self.0.sku
-    }
+        /// The product's name and description, as on the order confirmation.
+        "description": async fn description(&self) -> &str {
+            &self.0.description
+        }
 
-    /// The product's name and description, as on the order confirmation.
-    async fn description(&self) -> &str {
-        &self.0.description
-    }
+        /// Hardware, software or service.
+        "kind": async fn product_kind(&self) -> Result<ProductKind> {
+            Ok(self.kind()?.into())
+        }
 
-    /// Hardware, software or service.
-    #[graphql(name = "kind")]
-    async fn product_kind(&self) -> Result<ProductKind> {
-        Ok(self.kind()?.into())
-    }
+        /// Shipped by a carrier or delivered by e-mail.
+        "deliveryMethod": async fn product_delivery_method(&self) -> Result<DeliveryMethod> {
+            Ok(self.delivery_method()?.into())
+        }
 
-    /// Shipped by a carrier or delivered by e-mail.
-    #[graphql(name = "deliveryMethod")]
-    async fn product_delivery_method(&self) -> Result<DeliveryMethod> {
-        Ok(self.delivery_method()?.into())
-    }
-
-    /// Who makes it.
-    async fn vendor(&self, ctx: &Context<'_>) -> Result<Plain<Vendor>> {
-        let vendor = ctx.loader()?.load_one(VendorById(self.0.vendor_id)).await?;
-        Ok(Plain(Vendor(promised(vendor, "vendor", self.0.vendor_id)?)))
+        /// Who makes it.
+        "vendor": async fn vendor(&self, ctx) -> Result<Vendor> {
+            let vendor = ctx.loader()?.load_one(VendorById(self.0.vendor_id)).await?;
+            Ok(Vendor(promised(vendor, "vendor", self.0.vendor_id)?))
+        }
+        one_pass |walk| {
+            let lines = &walk.facts()?.lines;
+            let line = lines.iter().find(|line| line.vendor.id == self.0.vendor_id)?;
+            Some(Vendor(line.vendor.clone()))
+        }
     }
 }

@@ -4,7 +4,8 @@
 //! (`resolver_utils::container`, a `FuturesUnordered`), so a field that waits for the database
 //! lands after one that did not: `{b: me {email} a: me {id} c: __typename}` answered c, a, b.
 //! Every `#[Object]` and merged object does this, the query root first; mutations resolve one
-//! after another and `Plain<T>` builds its map in selection order, so they were already right.
+//! after another and the one-pass walk of an order page (`one_pass`) builds its maps in
+//! selection order, so they were already right.
 //! The specification orders an object's keys as its selection set collects them (fragments
 //! expanded in place, a repeated key at its first place). [`KeyOrder`] puts them so once a
 //! response (or a subscription's event) is complete. It is an extension so that it orders by

@@ -12,10 +12,10 @@ mod invoice;
 mod key_order;
 mod mutation;
 mod node;
+mod one_pass;
 mod order;
 mod order_line;
 mod over_get;
-mod plain;
 mod query;
 pub mod response_cache;
 mod scalars;
@@ -27,7 +27,7 @@ mod webhook;
 use std::sync::Arc;
 
 use async_graphql::{
-    Context, Schema, SchemaBuilder,
+    Schema, SchemaBuilder,
     extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
 };
 use sea_orm::DatabaseConnection;
@@ -73,6 +73,8 @@ pub struct Services {
     pub support_email: String,
     /// Webhook delivery, and the rules and key of endpoints.
     pub webhooks: Arc<crate::webhooks::Deliverer>,
+    /// Order pages answered in one pass (see `one_pass`).
+    pub one_pass: bool,
 }
 
 /// Who sent the request, as far as the transport knows.
@@ -129,7 +131,7 @@ fn missing(what: &str) -> AppError {
     AppError::Internal(anyhow::anyhow!("{what} missing from the request context"))
 }
 
-impl ContextExt for Context<'_> {
+impl<T> ContextExt for async_graphql::ContextBase<'_, T> {
     fn services(&self) -> AppResult<&Arc<Services>> {
         self.data::<Arc<Services>>()
             .map_err(|_| missing("services"))

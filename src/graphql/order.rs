@@ -2,19 +2,17 @@
 
 use std::sync::Arc;
 
-use async_graphql::{
-    Context, Enum, ID, InputObject, Object, Result, SimpleObject, Value, parser::types::Field,
-};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entities::order;
+use entities::{order, order_line};
 
 use super::{
     ContextExt, Services,
     account::Company,
     ids::{NodeKind, decode_as, encode},
     invoice::Invoice,
+    one_pass::{OnePassOrder, one_pass_object},
     order_line::OrderLine,
-    plain::{self, Plain, PlainFields},
     promised,
     scalars::{Date, Money},
     shipment::Shipment,
@@ -23,7 +21,10 @@ use crate::{
     auth::{Action, Viewer},
     domain::{self, status},
     error::{AppError, AppResult},
-    loaders::{CompanyById, InvoicesOfOrder, ShipmentsOfOrder, lines_of_order, order_facts},
+    loaders::{
+        CompanyById, InvoicesOfOrder, OrderDeliveries, ShipmentsOfOrder, lines_of_order,
+        order_facts,
+    },
     store::{self, Scope, orders::Cursor},
 };
 
@@ -126,52 +127,78 @@ impl OrderFilter {
 }
 
 /// The ETA of an order: the earliest and latest ETA of its open lines.
-#[derive(Clone, Debug, SimpleObject)]
-#[graphql(serial)]
+#[derive(Clone, Debug)]
 pub struct EtaRange {
-    /// The earliest ETA (arrival at the distributor's warehouse) of the open lines. Null when
-    /// no open line has an ETA.
     pub earliest: Option<Date>,
-    /// The latest ETA of the open lines; equal to `earliest` when they agree. Null when no
-    /// open line has an ETA.
     pub latest: Option<Date>,
-    /// True when at least one open line has no ETA yet (shown as `date = ...`).
     pub pending: bool,
 }
 
-/// Quantities of a line, or summed over an order's lines that are not cancelled.
-#[derive(Clone, Debug, SimpleObject)]
-#[graphql(serial)]
-pub struct FulfillmentProgress {
-    /// Units ordered.
-    pub ordered: i32,
-    /// Units that left the warehouse, plus units delivered electronically.
-    pub shipped: i32,
-    /// Units on delivered shipments, plus units delivered electronically.
-    pub delivered: i32,
-    /// Units on invoices.
-    pub invoiced: i32,
-}
+one_pass_object! {
+    /// The ETA of an order: the earliest and latest ETA of its open lines.
+    #[Object(serial)]
+    impl EtaRange(self) {
+        /// The earliest ETA (arrival at the distributor's warehouse) of the open lines. Null when
+        /// no open line has an ETA.
+        "earliest": async fn earliest(&self) -> Option<Date> {
+            self.earliest
+        }
 
-impl PlainFields for EtaRange {
-    fn plain(&self, field: &Field) -> Option<Value> {
-        match field.name.node.as_str() {
-            "earliest" => Some(plain::optional(self.earliest)),
-            "latest" => Some(plain::optional(self.latest)),
-            "pending" => Some(Value::from(self.pending)),
-            _ => None,
+        /// The latest ETA of the open lines; equal to `earliest` when they agree. Null when no
+        /// open line has an ETA.
+        "latest": async fn latest(&self) -> Option<Date> {
+            self.latest
+        }
+
+        /// True when at least one open line has no ETA yet (shown as `date = ...`).
+        "pending": async fn pending(&self) -> bool {
+            self.pending
         }
     }
 }
 
-impl PlainFields for FulfillmentProgress {
-    fn plain(&self, field: &Field) -> Option<Value> {
-        match field.name.node.as_str() {
-            "ordered" => Some(Value::from(self.ordered)),
-            "shipped" => Some(Value::from(self.shipped)),
-            "delivered" => Some(Value::from(self.delivered)),
-            "invoiced" => Some(Value::from(self.invoiced)),
-            _ => None,
+impl From<&OrderDeliveries> for EtaRange {
+    fn from(of: &OrderDeliveries) -> Self {
+        let range = of.facts.eta_range();
+        Self {
+            earliest: range.earliest.map(Date),
+            latest: range.latest.map(Date),
+            pending: range.pending,
+        }
+    }
+}
+
+/// Quantities of a line, or summed over an order's lines that are not cancelled.
+#[derive(Clone, Debug)]
+pub struct FulfillmentProgress {
+    pub ordered: i32,
+    pub shipped: i32,
+    pub delivered: i32,
+    pub invoiced: i32,
+}
+
+one_pass_object! {
+    /// Quantities of a line, or summed over an order's lines that are not cancelled.
+    #[Object(serial)]
+    impl FulfillmentProgress(self) {
+        /// Units ordered.
+        "ordered": async fn ordered(&self) -> i32 {
+            self.ordered
+        }
+
+        /// Units that left the warehouse, plus units delivered electronically.
+        "shipped": async fn shipped(&self) -> i32 {
+            self.shipped
+        }
+
+        /// Units on delivered shipments, plus units delivered electronically.
+        "delivered": async fn delivered(&self) -> i32 {
+            self.delivered
+        }
+
+        /// Units on invoices.
+        "invoiced": async fn invoiced(&self) -> i32 {
+            self.invoiced
         }
     }
 }
@@ -192,161 +219,161 @@ impl From<status::Progress> for FulfillmentProgress {
 pub struct Order(pub order::Model);
 
 impl Order {
+    /// The order's status, through the one function that reads the stored column.
     fn status_of(&self) -> Result<OrderStatus, AppError> {
         let status: status::Status = self.0.status.parse().map_err(|error| {
             AppError::Internal(anyhow::anyhow!("order {}: {error}", self.0.order_number))
         })?;
         Ok(status.into())
     }
-}
 
-impl PlainFields for Order {
-    const CONCURRENT: bool = true;
-
-    fn plain(&self, field: &Field) -> Option<Value> {
-        let order = &self.0;
-        Some(match field.name.node.as_str() {
-            "id" => plain::scalar(encode(NodeKind::Order, order.id)),
-            "orderNumber" => Value::from(order.order_number.as_str()),
-            "customerReference" => plain::text(order.customer_reference.as_deref()),
-            "orderDate" => plain::scalar(Date(order.order_date)),
-            "requestedDeliveryDate" => plain::optional(order.requested_delivery_date.map(Date)),
-            // A status that does not parse takes the usual way, which reports it.
-            "status" => plain::enumeration(self.status_of().ok()?),
-            "confirmedAt" => plain::optional(order.confirmed_at),
-            "cancelledAt" => plain::optional(order.cancelled_at),
-            "updatedAt" => plain::scalar(order.updated_at),
-            _ => return None,
-        })
-    }
-}
-
-/// A sales order of one company: its lines, shipments and invoices, and figures computed from
-/// them. Customers see their own company's orders once the back office has approved them.
-#[Object]
-impl Order {
-    /// Global ID, for `node(id:)`.
-    pub async fn id(&self) -> ID {
-        encode(NodeKind::Order, self.0.id)
-    }
-
-    /// The distributor's order number (`SO-…`), as on its confirmations and invoices.
-    async fn order_number(&self) -> &str {
-        &self.0.order_number
-    }
-
-    /// The customer's own reference (their purchase order number).
-    async fn customer_reference(&self) -> Option<&str> {
-        self.0.customer_reference.as_deref()
-    }
-
-    /// The day the customer placed the order; the 3 business days before it must be visible
-    /// count from here.
-    async fn order_date(&self) -> Date {
-        self.0.order_date.into()
-    }
-
-    /// The date the customer asked to have everything by, if any.
-    async fn requested_delivery_date(&self) -> Option<Date> {
-        self.0.requested_delivery_date.map(Date)
-    }
-
-    /// The customer that placed it.
-    async fn company(&self, ctx: &Context<'_>) -> Result<Company> {
-        let company = ctx
-            .loader()?
-            .load_one(CompanyById(self.0.company_id))
-            .await?;
-        Ok(Company(promised(company, "company", self.0.company_id)?))
-    }
-
-    /// Where the order stands, computed from its lines' quantities.
-    async fn status(&self) -> Result<OrderStatus> {
-        Ok(self.status_of()?)
-    }
-
-    /// When the purchase order went to the vendor(s).
-    async fn confirmed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.confirmed_at
-    }
-
-    /// When the back office cancelled the whole order; null while it is not cancelled.
-    async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
-        self.0.cancelled_at
-    }
-
-    /// When the open lines are expected at the distributor's warehouse: the range of their
-    /// ETAs. Both ends are null once nothing is left open.
-    async fn eta(&self, ctx: &Context<'_>) -> Result<Plain<EtaRange>> {
-        let range = order_facts(&*ctx.loader()?, &self.0)
-            .await?
-            .facts
-            .eta_range();
-        Ok(Plain(EtaRange {
-            earliest: range.earliest.map(Date),
-            latest: range.latest.map(Date),
-            pending: range.pending,
-        }))
-    }
-
-    /// True when a line is at risk (see OrderLine.atRisk).
-    async fn at_risk(&self, ctx: &Context<'_>) -> Result<bool> {
-        let facts = order_facts(&*ctx.loader()?, &self.0).await?;
-        let today = ctx.services()?.clock.today();
-        Ok(facts.facts.at_risk(today))
-    }
-
-    /// Quantities summed over the lines that are not cancelled.
-    async fn progress(&self, ctx: &Context<'_>) -> Result<Plain<FulfillmentProgress>> {
-        let lines = lines_of_order(&*ctx.loader()?, self.0.id).await?;
-        Ok(Plain(domain::order::order_progress(&lines).into()))
-    }
-
-    /// Sum of quantity × unit price over the lines that are not cancelled.
-    async fn total(&self, ctx: &Context<'_>) -> Result<Plain<Money>> {
-        let lines = lines_of_order(&*ctx.loader()?, self.0.id).await?;
-        let total = domain::order::order_total_e4(&lines).ok_or_else(|| {
+    fn total_of(&self, lines: &[order_line::Model]) -> Result<Money, AppError> {
+        let total = domain::order::order_total_e4(lines).ok_or_else(|| {
             AppError::Internal(anyhow::anyhow!(
                 "order {} total overflows",
                 self.0.order_number
             ))
         })?;
-        Ok(Plain(Money::from_e4(total, &self.0.currency)))
+        Ok(Money::from_e4(total, &self.0.currency))
     }
+}
 
-    /// Every line, cancelled ones included, by line number.
-    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<Plain<OrderLine>>> {
-        Ok(Plain::all(OrderLine::all_of(
-            &order_facts(&*ctx.loader()?, &self.0).await?,
-        )))
-    }
+one_pass_object! {
+    /// A sales order of one company: its lines, shipments and invoices, and figures computed from
+    /// them. Customers see their own company's orders once the back office has approved them.
+    #[Object]
+    impl Order(self) {
+        /// Global ID, for `node(id:)`.
+        "id": pub async fn id(&self) -> ID {
+            encode(NodeKind::Order, self.0.id)
+        }
 
-    /// What left the warehouse for this order, by ship date; empty before the first shipment.
-    async fn shipments(&self, ctx: &Context<'_>) -> Result<Vec<Plain<Shipment>>> {
-        let shipments = ctx
-            .loader()?
-            .load_one(ShipmentsOfOrder(self.0.id))
-            .await?
-            .unwrap_or_default();
-        Ok(shipments
-            .into_iter()
-            .map(|row| Plain(Shipment(row)))
-            .collect())
-    }
+        /// The distributor's order number (`SO-…`), as on its confirmations and invoices.
+        "orderNumber": async fn order_number(&self) -> &str {
+            &self.0.order_number
+        }
 
-    /// The invoices of this order, by invoice date; empty before the first one.
-    async fn invoices(&self, ctx: &Context<'_>) -> Result<Vec<Invoice>> {
-        let invoices = ctx
-            .loader()?
-            .load_one(InvoicesOfOrder(self.0.id))
-            .await?
-            .unwrap_or_default();
-        Ok(invoices.into_iter().map(Invoice).collect())
-    }
+        /// The customer's own reference (their purchase order number).
+        "customerReference": async fn customer_reference(&self) -> Option<&str> {
+            self.0.customer_reference.as_deref()
+        }
 
-    /// The last time anything of the order changed (status, an ETA, a shipment, an invoice).
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        /// The day the customer placed the order; the 3 business days before it must be visible
+        /// count from here.
+        "orderDate": async fn order_date(&self) -> Date {
+            self.0.order_date.into()
+        }
+
+        /// The date the customer asked to have everything by, if any.
+        "requestedDeliveryDate": async fn requested_delivery_date(&self) -> Option<Date> {
+            self.0.requested_delivery_date.map(Date)
+        }
+
+        /// The customer that placed it.
+        "company": async fn company(&self, ctx) -> Result<Company> {
+            let company = ctx
+                .loader()?
+                .load_one(CompanyById(self.0.company_id))
+                .await?;
+            Ok(Company(promised(company, "company", self.0.company_id)?))
+        }
+
+        /// Where the order stands, computed from its lines' quantities.
+        "status": async fn status(&self) -> Result<OrderStatus> {
+            Ok(self.status_of()?)
+        }
+
+        /// When the purchase order went to the vendor(s).
+        "confirmedAt": async fn confirmed_at(&self) -> Option<DateTime<Utc>> {
+            self.0.confirmed_at
+        }
+
+        /// When the back office cancelled the whole order; null while it is not cancelled.
+        "cancelledAt": async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
+            self.0.cancelled_at
+        }
+
+        /// When the open lines are expected at the distributor's warehouse: the range of their
+        /// ETAs. Both ends are null once nothing is left open.
+        "eta": async fn eta(&self, ctx) -> Result<EtaRange> {
+            Ok(EtaRange::from(&*order_facts(&*ctx.loader()?, &self.0).await?))
+        }
+        one_pass |walk| {
+            Some(EtaRange::from(&**walk.of_order(self.0.id)?.facts()?))
+        }
+
+        /// True when a line is at risk (see OrderLine.atRisk).
+        "atRisk": async fn at_risk(&self, ctx) -> Result<bool> {
+            let facts = order_facts(&*ctx.loader()?, &self.0).await?;
+            let today = ctx.services()?.clock.today();
+            Ok(facts.facts.at_risk(today))
+        }
+        one_pass |walk| {
+            let facts = walk.of_order(self.0.id)?.facts()?;
+            Some(facts.facts.at_risk(walk.today()))
+        }
+
+        /// Quantities summed over the lines that are not cancelled.
+        "progress": async fn progress(&self, ctx) -> Result<FulfillmentProgress> {
+            let lines = lines_of_order(&*ctx.loader()?, self.0.id).await?;
+            Ok(domain::order::order_progress(&lines).into())
+        }
+        one_pass |walk| {
+            let lines = walk.of_order(self.0.id)?.lines()?;
+            Some(FulfillmentProgress::from(domain::order::order_progress(lines)))
+        }
+
+        /// Sum of quantity × unit price over the lines that are not cancelled.
+        "total": async fn total(&self, ctx) -> Result<Money> {
+            let lines = lines_of_order(&*ctx.loader()?, self.0.id).await?;
+            Ok(self.total_of(&lines)?)
+        }
+        one_pass |walk| {
+            self.total_of(walk.of_order(self.0.id)?.lines()?).ok()
+        }
+
+        /// Every line, cancelled ones included, by line number.
+        "lines": async fn lines(&self, ctx) -> Result<Vec<OrderLine>> {
+            Ok(OrderLine::all_of(
+                &order_facts(&*ctx.loader()?, &self.0).await?,
+            ))
+        }
+        one_pass |walk| {
+            Some(OrderLine::all_of(walk.of_order(self.0.id)?.facts()?))
+        }
+
+        /// What left the warehouse for this order, by ship date; empty before the first shipment.
+        "shipments": async fn shipments(&self, ctx) -> Result<Vec<Shipment>> {
+            let shipments = ctx
+                .loader()?
+                .load_one(ShipmentsOfOrder(self.0.id))
+                .await?
+                .unwrap_or_default();
+            Ok(shipments.into_iter().map(Shipment).collect())
+        }
+        one_pass |walk| {
+            let shipments = walk.of_order(self.0.id)?.shipments()?;
+            Some(shipments.iter().cloned().map(Shipment).collect::<Vec<_>>())
+        }
+
+        /// The invoices of this order, by invoice date; empty before the first one.
+        "invoices": async fn invoices(&self, ctx) -> Result<Vec<Invoice>> {
+            let invoices = ctx
+                .loader()?
+                .load_one(InvoicesOfOrder(self.0.id))
+                .await?
+                .unwrap_or_default();
+            Ok(invoices.into_iter().map(Invoice).collect())
+        }
+        one_pass |walk| {
+            let invoices = walk.of_order(self.0.id)?.invoices()?;
+            Some(invoices.iter().cloned().map(Invoice).collect::<Vec<_>>())
+        }
+
+        /// The last time anything of the order changed (status, an ETA, a shipment, an invoice).
+        "updatedAt": async fn updated_at(&self) -> DateTime<Utc> {
+            self.0.updated_at
+        }
     }
 }
 
@@ -371,7 +398,7 @@ pub struct OrderEdge {
     /// the same sort field.
     pub cursor: String,
     /// The order.
-    pub node: Plain<Order>,
+    pub node: OnePassOrder,
 }
 
 /// One page of orders (Relay connection).
@@ -392,18 +419,18 @@ impl OrderConnection {
             .iter()
             .map(|row| OrderEdge {
                 cursor: Cursor::of(row, self.sort.field).encode(),
-                node: Plain(Order(row.clone())),
+                node: OnePassOrder(Order(row.clone())),
             })
             .collect()
     }
 
     /// The page's orders, when the cursors are not needed.
-    async fn nodes(&self) -> Vec<Plain<Order>> {
+    async fn nodes(&self) -> Vec<OnePassOrder> {
         self.page
             .rows
             .iter()
             .cloned()
-            .map(|row| Plain(Order(row)))
+            .map(|row| OnePassOrder(Order(row)))
             .collect()
     }
 

@@ -1,14 +1,11 @@
 //! The contract's `Date` scalar (`DateTime` and `Decimal` come from async-graphql as named),
 //! and `Money`, an exact amount with its currency.
 
-use async_graphql::{
-    InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value,
-    parser::types::Field,
-};
+use async_graphql::{InputValueError, InputValueResult, Object, Scalar, ScalarType, Value};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::plain::{self, PlainFields};
+use super::one_pass::one_pass_object;
 use crate::money;
 
 /// A calendar date, ISO 8601: 2026-11-23.
@@ -42,13 +39,26 @@ impl From<NaiveDate> for Date {
 }
 
 /// An exact amount with its currency.
-#[derive(Clone, Debug, SimpleObject)]
-#[graphql(serial)]
+#[derive(Clone, Debug)]
 pub struct Money {
-    /// The exact amount in `currency`, as a decimal string with up to 4 decimals (`"1499.95"`).
     pub amount: Decimal,
-    /// ISO 4217 code.
     pub currency: String,
+}
+
+one_pass_object! {
+    /// An exact amount with its currency.
+    #[Object(serial)]
+    impl Money(self) {
+        /// The exact amount in `currency`, as a decimal string with up to 4 decimals (`"1499.95"`).
+        "amount": async fn amount(&self) -> Decimal {
+            self.amount
+        }
+
+        /// ISO 4217 code.
+        "currency": async fn currency(&self) -> &str {
+            &self.currency
+        }
+    }
 }
 
 impl Money {
@@ -57,16 +67,6 @@ impl Money {
         Self {
             amount: money::from_e4(amount_e4),
             currency: currency.to_owned(),
-        }
-    }
-}
-
-impl PlainFields for Money {
-    fn plain(&self, field: &Field) -> Option<Value> {
-        match field.name.node.as_str() {
-            "amount" => Some(plain::scalar(self.amount)),
-            "currency" => Some(Value::from(self.currency.as_str())),
-            _ => None,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, Object, Result, Value, parser::types::Field};
+use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entities::{serial_number, shipment, shipment_line};
 
@@ -10,9 +10,9 @@ use super::{
     ContextExt,
     catalogue::Product,
     ids::{NodeKind, encode},
+    one_pass::{Walk, one_pass_object},
     order::Order,
     order_line::OrderLine,
-    plain::{self, Plain, PlainFields},
     promised,
     scalars::Date,
 };
@@ -21,79 +21,70 @@ use crate::loaders::{LinesOfShipment, OrderById, SerialsOfShipmentLine, Shipment
 /// A shipment that left the warehouse.
 pub struct Shipment(pub shipment::Model);
 
-impl PlainFields for Shipment {
-    fn plain(&self, field: &Field) -> Option<Value> {
-        let shipment = &self.0;
-        Some(match field.name.node.as_str() {
-            "id" => plain::scalar(encode(NodeKind::Shipment, shipment.id)),
-            "shipmentNumber" => Value::from(shipment.shipment_number.as_str()),
-            "shipDate" => plain::scalar(Date(shipment.ship_date)),
-            "carrier" => plain::text(shipment.carrier.as_deref()),
-            "trackingNumber" => plain::text(shipment.tracking_number.as_deref()),
-            "trackingUrl" => plain::text(shipment.tracking_url.as_deref()),
-            "deliveredAt" => plain::optional(shipment.delivered_at),
-            _ => return None,
-        })
-    }
-}
+one_pass_object! {
+    /// A shipment that left the distributor's warehouse for the customer, with a carrier and
+    /// tracking.
+    #[Object(serial)]
+    impl Shipment(self) {
+        /// Global ID, for `node(id:)`.
+        "id": pub async fn id(&self) -> ID {
+            encode(NodeKind::Shipment, self.0.id)
+        }
 
-/// A shipment that left the distributor's warehouse for the customer, with a carrier and
-/// tracking.
-#[Object(serial)]
-impl Shipment {
-    /// Global ID, for `node(id:)`.
-    pub async fn id(&self) -> ID {
-        encode(NodeKind::Shipment, self.0.id)
-    }
+        /// The distributor's shipment (delivery note) number.
+        "shipmentNumber": async fn shipment_number(&self) -> &str {
+            &self.0.shipment_number
+        }
 
-    /// The distributor's shipment (delivery note) number.
-    async fn shipment_number(&self) -> &str {
-        &self.0.shipment_number
-    }
+        /// The order it ships (part of).
+        "order": async fn order(&self, ctx) -> Result<Order> {
+            let order = ctx.loader()?.load_one(OrderById(self.0.order_id)).await?;
+            Ok(Order(promised(order, "order", self.0.order_id)?))
+        }
+        one_pass |walk| {
+            let order = &walk.facts()?.order;
+            (order.id == self.0.order_id).then(|| Order(order.clone()))
+        }
 
-    /// The order it ships (part of).
-    async fn order(&self, ctx: &Context<'_>) -> Result<Order> {
-        let order = ctx.loader()?.load_one(OrderById(self.0.order_id)).await?;
-        Ok(Order(promised(order, "order", self.0.order_id)?))
-    }
+        /// The date the shipment left the warehouse.
+        "shipDate": async fn ship_date(&self) -> Date {
+            self.0.ship_date.into()
+        }
 
-    /// The date the shipment left the warehouse.
-    async fn ship_date(&self) -> Date {
-        self.0.ship_date.into()
-    }
+        /// Who carries it (e.g. `DHL`, `PostNL`); null when not reported.
+        "carrier": async fn carrier(&self) -> Option<&str> {
+            self.0.carrier.as_deref()
+        }
 
-    /// Who carries it (e.g. `DHL`, `PostNL`); null when not reported.
-    async fn carrier(&self) -> Option<&str> {
-        self.0.carrier.as_deref()
-    }
+        /// The carrier's tracking number; null when not reported. Searchable with
+        /// `OrderFilter.search`.
+        "trackingNumber": async fn tracking_number(&self) -> Option<&str> {
+            self.0.tracking_number.as_deref()
+        }
 
-    /// The carrier's tracking number; null when not reported. Searchable with
-    /// `OrderFilter.search`.
-    async fn tracking_number(&self) -> Option<&str> {
-        self.0.tracking_number.as_deref()
-    }
+        /// A link to the carrier's tracking page; null when not reported.
+        "trackingUrl": async fn tracking_url(&self) -> Option<&str> {
+            self.0.tracking_url.as_deref()
+        }
 
-    /// A link to the carrier's tracking page; null when not reported.
-    async fn tracking_url(&self) -> Option<&str> {
-        self.0.tracking_url.as_deref()
-    }
+        /// Null while the shipment is on its way.
+        "deliveredAt": async fn delivered_at(&self) -> Option<DateTime<Utc>> {
+            self.0.delivered_at
+        }
 
-    /// Null while the shipment is on its way.
-    async fn delivered_at(&self) -> Option<DateTime<Utc>> {
-        self.0.delivered_at
-    }
-
-    /// How many units of which order lines it carries.
-    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<Plain<ShipmentLine>>> {
-        let lines = ctx
-            .loader()?
-            .load_one(LinesOfShipment(self.0.id))
-            .await?
-            .unwrap_or_default();
-        Ok(Plain::all(ShipmentLine::all_of_order(
-            lines,
-            self.0.order_id,
-        )))
+        /// How many units of which order lines it carries.
+        "lines": async fn lines(&self, ctx) -> Result<Vec<ShipmentLine>> {
+            let lines = ctx
+                .loader()?
+                .load_one(LinesOfShipment(self.0.id))
+                .await?
+                .unwrap_or_default();
+            Ok(ShipmentLine::all_of_order(lines, self.0.order_id))
+        }
+        one_pass |walk| {
+            let lines = walk.shipment_lines(self.0.id)?.to_vec();
+            Some(ShipmentLine::all_of_order(lines, self.0.order_id))
+        }
     }
 }
 
@@ -136,48 +127,71 @@ async fn order_line_of(
     Ok(promised(order_line, "order line", id)?)
 }
 
-impl PlainFields for ShipmentLine {
-    fn plain(&self, field: &Field) -> Option<Value> {
-        (field.name.node == "quantity").then(|| Value::from(self.row.quantity))
+/// The order line of `line` among the walk's order's lines.
+fn order_line_in(walk: &Walk<'_>, line: &shipment_line::Model) -> Option<OrderLine> {
+    OrderLine::in_facts(walk.facts()?, line.order_line_id)
+}
+
+/// The shipment of `line` among the walk's order's shipments.
+fn shipment_in(walk: &Walk<'_>, line: &shipment_line::Model) -> Option<Shipment> {
+    let shipments = walk.shipments()?;
+    let shipment = shipments
+        .iter()
+        .find(|shipment| shipment.id == line.shipment_id)?;
+    Some(Shipment(shipment.clone()))
+}
+
+one_pass_object! {
+    /// The quantity of one order line on one shipment, with the units' serial numbers.
+    #[Object(serial)]
+    impl ShipmentLine(self) {
+        /// The shipment.
+        "shipment": async fn shipment(&self, ctx) -> Result<Shipment> {
+            shipment_of(ctx, &self.row).await
+        }
+        one_pass |walk| {
+            shipment_in(walk, &self.row)
+        }
+
+        /// The order line whose units it carries.
+        "orderLine": async fn order_line(&self, ctx) -> Result<OrderLine> {
+            order_line_of(ctx, &self.row, self.order_id).await
+        }
+        one_pass |walk| {
+            order_line_in(walk, &self.row)
+        }
+
+        /// Units of the order line on this shipment.
+        "quantity": async fn quantity(&self) -> i32 {
+            self.row.quantity
+        }
+
+        /// The serial number of each unit, sorted; empty for goods without serials.
+        "serialNumbers": async fn serial_numbers(&self, ctx) -> Result<Vec<SerialNumber>> {
+            let serials = ctx
+                .loader()?
+                .load_one(SerialsOfShipmentLine(self.row.id))
+                .await?
+                .unwrap_or_default();
+            Ok(self.serials(serials))
+        }
+        one_pass |walk| {
+            Some(self.serials(walk.serials(self.row.id)?.to_vec()))
+        }
     }
 }
 
-/// The quantity of one order line on one shipment, with the units' serial numbers.
-#[Object(serial)]
 impl ShipmentLine {
-    /// The shipment.
-    async fn shipment(&self, ctx: &Context<'_>) -> Result<Shipment> {
-        shipment_of(ctx, &self.row).await
-    }
-
-    /// The order line whose units it carries.
-    async fn order_line(&self, ctx: &Context<'_>) -> Result<Plain<OrderLine>> {
-        Ok(Plain(order_line_of(ctx, &self.row, self.order_id).await?))
-    }
-
-    /// Units of the order line on this shipment.
-    async fn quantity(&self) -> i32 {
-        self.row.quantity
-    }
-
-    /// The serial number of each unit, sorted; empty for goods without serials.
-    async fn serial_numbers(&self, ctx: &Context<'_>) -> Result<Vec<Plain<SerialNumber>>> {
-        let serials = ctx
-            .loader()?
-            .load_one(SerialsOfShipmentLine(self.row.id))
-            .await?
-            .unwrap_or_default();
+    fn serials(&self, serials: Vec<serial_number::Model>) -> Vec<SerialNumber> {
         let line = Arc::new(self.row.clone());
-        Ok(serials
+        serials
             .into_iter()
-            .map(|serial| {
-                Plain(SerialNumber {
-                    serial,
-                    line: line.clone(),
-                    order_id: self.order_id,
-                })
+            .map(|serial| SerialNumber {
+                serial,
+                line: line.clone(),
+                order_id: self.order_id,
             })
-            .collect())
+            .collect()
     }
 }
 
@@ -204,34 +218,39 @@ impl SerialNumber {
     }
 }
 
-impl PlainFields for SerialNumber {
-    fn plain(&self, field: &Field) -> Option<Value> {
-        (field.name.node == "serial").then(|| Value::from(self.serial.serial.as_str()))
-    }
-}
+one_pass_object! {
+    /// The serial number of one shipped unit, and where it went.
+    #[Object(serial)]
+    impl SerialNumber(self) {
+        /// The serial number as the vendor printed it on the unit.
+        "serial": async fn serial(&self) -> &str {
+            &self.serial.serial
+        }
 
-/// The serial number of one shipped unit, and where it went.
-#[Object(serial)]
-impl SerialNumber {
-    /// The serial number as the vendor printed it on the unit.
-    async fn serial(&self) -> &str {
-        &self.serial.serial
-    }
+        /// What the unit is.
+        "product": async fn product(&self, ctx) -> Result<Product> {
+            Ok(order_line_of(ctx, &self.line, self.order_id)
+                .await?
+                .product_of())
+        }
+        one_pass |walk| {
+            Some(order_line_in(walk, &self.line)?.product_of())
+        }
 
-    /// What the unit is.
-    async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
-        Ok(order_line_of(ctx, &self.line, self.order_id)
-            .await?
-            .product_of())
-    }
+        /// The order line it was sold on.
+        "orderLine": async fn order_line(&self, ctx) -> Result<OrderLine> {
+            order_line_of(ctx, &self.line, self.order_id).await
+        }
+        one_pass |walk| {
+            order_line_in(walk, &self.line)
+        }
 
-    /// The order line it was sold on.
-    async fn order_line(&self, ctx: &Context<'_>) -> Result<OrderLine> {
-        order_line_of(ctx, &self.line, self.order_id).await
-    }
-
-    /// The shipment that carried it.
-    async fn shipment(&self, ctx: &Context<'_>) -> Result<Shipment> {
-        shipment_of(ctx, &self.line).await
+        /// The shipment that carried it.
+        "shipment": async fn shipment(&self, ctx) -> Result<Shipment> {
+            shipment_of(ctx, &self.line).await
+        }
+        one_pass |walk| {
+            shipment_in(walk, &self.line)
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, PoisonError};
 
-use entities::{order, order_line, product};
+use entities::{order, order_line, product, vendor};
 use tokio::sync::OnceCell;
 
 use super::{Loaders, OrderById, PortalLoader, ProductById, VendorById, lines_of_order};
@@ -24,6 +24,9 @@ pub struct OrderDeliveries {
 pub struct LineOfOrder {
     pub row: order_line::Model,
     pub product: product::Model,
+    /// The product's vendor, which the facts needed anyway: an order page answers its
+    /// products' vendors from here.
+    pub vendor: vendor::Model,
 }
 
 /// The cells of one request, one per order.
@@ -99,7 +102,7 @@ async fn derive(
             line.product_id,
         )?;
         let vendor = present(
-            vendors.get(&VendorById(product.vendor_id)),
+            vendors.get(&VendorById(product.vendor_id)).cloned(),
             "vendor",
             product.vendor_id,
         )?;
@@ -113,6 +116,7 @@ async fn derive(
         lines.push(LineOfOrder {
             row: line.clone(),
             product,
+            vendor,
         });
     }
     let with_products: Vec<_> = lines.iter().map(|line| &line.row).zip(inputs).collect();
