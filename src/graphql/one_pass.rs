@@ -26,7 +26,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{
-    eta_change, invoice, invoice_line, order_line, serial_number, shipment, shipment_line,
+    eta_change, invoice, invoice_line, order, order_line, serial_number, shipment, shipment_line,
 };
 use futures_util::future::join_all;
 use rust_decimal::Decimal;
@@ -37,9 +37,11 @@ use super::{
     order::{Order, OrderStatus},
     scalars::Date,
 };
+use tokio::sync::OnceCell;
+
 use crate::loaders::{
     EtaChangesOfLine, InvoicesOfOrder, LinesOfInvoice, LinesOfShipment, OrderDeliveries,
-    PortalLoader, SerialsOfShipmentLine, ShipmentsOfOrder, lines_of_order, order_facts,
+    PortalLoader, SerialsOfShipmentLine, ShipmentsOfOrder, page_facts, page_lines,
 };
 
 /// Declares an object type's fields once, for async-graphql and for the one-pass writer.
@@ -175,16 +177,16 @@ impl<T: Write> Write for Vec<T> {
     }
 }
 
-/// What the page loaded for one order, as far as its selection asked.
+/// What the page loaded for its orders, as far as their selection asked.
 #[derive(Default)]
 pub struct Loaded {
-    facts: Option<Arc<OrderDeliveries>>,
-    lines: Option<Arc<Vec<order_line::Model>>>,
+    facts: HashMap<i64, Arc<OrderDeliveries>>,
+    lines: HashMap<i64, Arc<Vec<order_line::Model>>>,
     eta_changes: HashMap<EtaChangesOfLine, Vec<eta_change::Model>>,
-    shipments: Option<Vec<shipment::Model>>,
+    shipments: HashMap<ShipmentsOfOrder, Vec<shipment::Model>>,
     shipment_lines: HashMap<LinesOfShipment, Vec<shipment_line::Model>>,
     serials: HashMap<SerialsOfShipmentLine, Vec<serial_number::Model>>,
-    invoices: Option<Vec<invoice::Model>>,
+    invoices: HashMap<InvoicesOfOrder, Vec<invoice::Model>>,
     invoice_lines: HashMap<LinesOfInvoice, Vec<invoice_line::Model>>,
 }
 
@@ -338,12 +340,15 @@ impl<'a> Walk<'a> {
 
     /// The order's lines with their products and facts.
     pub fn facts(&self) -> Option<&'a Arc<OrderDeliveries>> {
-        self.loaded.facts.as_ref()
+        self.loaded.facts.get(&self.order_id)
     }
 
     /// The order's lines, by line number.
     pub fn lines(&self) -> Option<&'a [order_line::Model]> {
-        self.loaded.lines.as_deref().map(Vec::as_slice)
+        self.loaded
+            .lines
+            .get(&self.order_id)
+            .map(|lines| lines.as_slice())
     }
 
     /// The ETA changes of one of the order's lines.
@@ -356,7 +361,10 @@ impl<'a> Walk<'a> {
 
     /// The order's shipments.
     pub fn shipments(&self) -> Option<&'a [shipment::Model]> {
-        self.loaded.shipments.as_deref()
+        self.loaded
+            .shipments
+            .get(&ShipmentsOfOrder(self.order_id))
+            .map(Vec::as_slice)
     }
 
     /// The lines of one of the order's shipments.
@@ -377,7 +385,10 @@ impl<'a> Walk<'a> {
 
     /// The order's invoices.
     pub fn invoices(&self) -> Option<&'a [invoice::Model]> {
-        self.loaded.invoices.as_deref()
+        self.loaded
+            .invoices
+            .get(&InvoicesOfOrder(self.order_id))
+            .map(Vec::as_slice)
     }
 
     /// The lines of one of the order's invoices.
@@ -477,74 +488,78 @@ impl Needs {
         Some(needs)
     }
 
-    /// Loads what the order needs through the request's loaders: every order of the page
-    /// asks for the same relations in the same rounds, so each is one batched statement.
+    /// Loads what the page's orders need through the request's loaders, one `load_many`
+    /// per relation for the whole page, so each is one batched statement.
     async fn load(
         &self,
         loader: &PortalLoader,
-        order: &entities::order::Model,
+        orders: &[order::Model],
     ) -> Result<Loaded, async_graphql::Error> {
         let lines = async {
-            let facts = if self.facts {
-                Some(order_facts(loader, order).await?)
+            let (facts, lines) = if self.facts {
+                let facts = page_facts(loader, orders).await?;
+                let lines = if self.lines {
+                    page_lines(loader, orders).await?
+                } else {
+                    HashMap::new()
+                };
+                (facts, lines)
+            } else if self.lines {
+                (HashMap::new(), page_lines(loader, orders).await?)
             } else {
-                None
+                (HashMap::new(), HashMap::new())
             };
-            let lines = if self.lines {
-                Some(lines_of_order(loader, order.id).await?)
+            let eta_changes = if self.eta_changes {
+                let lines = facts.values().flat_map(|of| of.lines.iter());
+                loader
+                    .load_many(lines.map(|line| EtaChangesOfLine(line.row.id)))
+                    .await?
             } else {
-                None
-            };
-            let eta_changes = match (&facts, self.eta_changes) {
-                (Some(facts), true) => {
-                    let keys = facts.lines.iter().map(|line| EtaChangesOfLine(line.row.id));
-                    loader.load_many(keys).await?
-                }
-                _ => HashMap::new(),
+                HashMap::new()
             };
             Ok::<_, async_graphql::Error>((facts, lines, eta_changes))
         };
         let shipments = async {
             if !self.shipments {
-                return Ok((None, HashMap::new(), HashMap::new()));
+                return Ok((HashMap::new(), HashMap::new(), HashMap::new()));
             }
             let shipments = loader
-                .load_one(ShipmentsOfOrder(order.id))
-                .await?
-                .unwrap_or_default();
+                .load_many(orders.iter().map(|order| ShipmentsOfOrder(order.id)))
+                .await?;
             let lines = if self.shipment_lines {
-                let keys = shipments
-                    .iter()
-                    .map(|shipment| LinesOfShipment(shipment.id));
-                loader.load_many(keys).await?
-            } else {
-                HashMap::new()
-            };
-            let serials = if self.serials {
-                let keys = lines.values().flatten();
+                let all = shipments.values().flatten();
                 loader
-                    .load_many(keys.map(|line| SerialsOfShipmentLine(line.id)))
+                    .load_many(all.map(|shipment| LinesOfShipment(shipment.id)))
                     .await?
             } else {
                 HashMap::new()
             };
-            Ok::<_, async_graphql::Error>((Some(shipments), lines, serials))
-        };
-        let invoices = async {
-            if !self.invoices {
-                return Ok((None, HashMap::new()));
-            }
-            let invoices = loader
-                .load_one(InvoicesOfOrder(order.id))
-                .await?
-                .unwrap_or_default();
-            let lines = if self.invoice_lines {
-                let keys = invoices.iter().map(|invoice| LinesOfInvoice(invoice.id));
-                loader.load_many(keys).await?
+            let serials = if self.serials {
+                let all = lines.values().flatten();
+                loader
+                    .load_many(all.map(|line| SerialsOfShipmentLine(line.id)))
+                    .await?
             } else {
                 HashMap::new()
             };
-            Ok::<_, async_graphql::Error>((Some(invoices), lines))
+            Ok::<_, async_graphql::Error>((shipments, lines, serials))
+        };
+        let invoices = async {
+            if !self.invoices {
+                return Ok((HashMap::new(), HashMap::new()));
+            }
+            let invoices = loader
+                .load_many(orders.iter().map(|order| InvoicesOfOrder(order.id)))
+                .await?;
+            let lines = if self.invoice_lines {
+                let all = invoices.values().flatten();
+                loader
+                    .load_many(all.map(|invoice| LinesOfInvoice(invoice.id)))
+                    .await?
+            } else {
+                HashMap::new()
+            };
+            Ok::<_, async_graphql::Error>((invoices, lines))
         };
         let (
             (facts, lines, eta_changes),
@@ -573,8 +588,36 @@ fn nested<'w: 's, 's>(
     walk.fields(name, &field.node.selection_set.node)
 }
 
+/// The orders of one list field (`nodes`, or `edges` and their `node`), which share one
+/// selection and so one load: the first order to get there loads for them all.
+pub struct Page {
+    orders: Vec<order::Model>,
+    /// `None` when the load failed: every order then resolves the ordinary way, which
+    /// reports the error where it happened.
+    loaded: OnceCell<Option<Loaded>>,
+}
+
+impl Page {
+    /// The orders of a page, each ready to be answered in one pass.
+    pub fn orders(rows: &[order::Model]) -> Vec<OnePassOrder> {
+        let page = Arc::new(Self {
+            orders: rows.to_vec(),
+            loaded: OnceCell::new(),
+        });
+        rows.iter()
+            .map(|row| OnePassOrder {
+                order: Order(row.clone()),
+                page: page.clone(),
+            })
+            .collect()
+    }
+}
+
 /// An order of a listed page, answered in one pass when the service is configured so.
-pub struct OnePassOrder(pub Order);
+pub struct OnePassOrder {
+    order: Order,
+    page: Arc<Page>,
+}
 
 /// The ordinary resolver of one field, boxed: an order reaches orders again through its
 /// fields, so the future must not hold itself.
@@ -597,7 +640,7 @@ impl OnePassOrder {
         let name = Order::type_name();
         let today = services.clock.today();
         let walk = |loaded| Walk {
-            order_id: self.0.0.id,
+            order_id: self.order.0.id,
             fragments: &ctx.query_env.fragments,
             implements: &ctx.schema_env.registry.implements,
             loaded,
@@ -607,15 +650,20 @@ impl OnePassOrder {
         let planning = walk(&nothing);
         let fields = planning.fields(&name, &ctx.item.node)?;
         let needs = Needs::of(&planning, &fields)?;
-        let loaded = needs.load(&loader, &self.0.0).await.ok()?;
-        let walk = walk(&loaded);
+        let loaded = self
+            .page
+            .loaded
+            .get_or_init(|| async { needs.load(&loader, &self.page.orders).await.ok() })
+            .await
+            .as_ref()?;
+        let walk = walk(loaded);
         let mut answers = Vec::with_capacity(fields.len());
         let mut pending = Vec::new();
         for (index, field) in fields.iter().enumerate() {
             let answer = if field.node.name.node == "__typename" {
                 Some(Value::String(name.clone().into_owned()))
             } else {
-                self.0.field(&walk, &field.node)
+                self.order.field(&walk, &field.node)
             };
             if answer.is_none() {
                 pending.push((index, ctx.with_field(field)));
@@ -625,7 +673,7 @@ impl OnePassOrder {
         let resolved = join_all(
             pending
                 .iter()
-                .map(|(_, field_ctx)| resolve_field(&self.0, field_ctx)),
+                .map(|(_, field_ctx)| resolve_field(&self.order, field_ctx)),
         )
         .await;
         for ((index, _), result) in pending.iter().zip(resolved) {
@@ -659,7 +707,7 @@ impl OutputType for OnePassOrder {
     }
 
     fn introspection_type_name(&self) -> Cow<'static, str> {
-        self.0.introspection_type_name()
+        self.order.introspection_type_name()
     }
 
     fn create_type_info(registry: &mut Registry) -> String {
@@ -673,7 +721,7 @@ impl OutputType for OnePassOrder {
     ) -> ServerResult<Value> {
         match self.answer(ctx).await {
             Some(answer) => Ok(answer),
-            None => self.0.resolve(ctx, field).await,
+            None => self.order.resolve(ctx, field).await,
         }
     }
 }

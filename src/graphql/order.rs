@@ -11,7 +11,7 @@ use super::{
     account::Company,
     ids::{NodeKind, decode_as, encode},
     invoice::Invoice,
-    one_pass::{OnePassOrder, one_pass_object},
+    one_pass::{OnePassOrder, Page, one_pass_object},
     order_line::OrderLine,
     promised,
     scalars::{Date, Money},
@@ -414,24 +414,19 @@ pub struct OrderConnection {
 impl OrderConnection {
     /// The page's orders with their cursors.
     async fn edges(&self) -> Vec<OrderEdge> {
-        self.page
-            .rows
-            .iter()
-            .map(|row| OrderEdge {
+        let rows = &self.page.rows;
+        rows.iter()
+            .zip(Page::orders(rows))
+            .map(|(row, node)| OrderEdge {
                 cursor: Cursor::of(row, self.sort.field).encode(),
-                node: OnePassOrder(Order(row.clone())),
+                node,
             })
             .collect()
     }
 
     /// The page's orders, when the cursors are not needed.
     async fn nodes(&self) -> Vec<OnePassOrder> {
-        self.page
-            .rows
-            .iter()
-            .cloned()
-            .map(|row| OnePassOrder(Order(row)))
-            .collect()
+        Page::orders(&self.page.rows)
     }
 
     /// Whether there is more, and the cursors to get it.

@@ -28,7 +28,9 @@ use crate::store::batch;
 /// The per-request cache of each order's derived facts.
 pub mod facts;
 
-pub use facts::{LineOfOrder, OrderDeliveries, order_facts, order_facts_by_id};
+pub use facts::{
+    LineOfOrder, OrderDeliveries, order_facts, order_facts_by_id, page_facts, page_lines,
+};
 
 /// The per-request loader every resolver reaches through `ctx.data::<PortalLoader>()`.
 pub type PortalLoader = DataLoader<Loaders, HashMapCache<foldhash::fast::RandomState>>;
@@ -54,6 +56,16 @@ pub struct Loaders {
 type SharedLines = Arc<Vec<order_line::Model>>;
 
 impl Loaders {
+    /// The cell that holds an order's lines for the request.
+    fn lines_cell(&self, order_id: i64) -> Arc<OnceCell<SharedLines>> {
+        self.lines
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(order_id)
+            .or_default()
+            .clone()
+    }
+
     fn new(db: DatabaseConnection) -> Self {
         Self {
             db,
@@ -242,14 +254,7 @@ pub async fn lines_of_order(
     loader: &PortalLoader,
     order_id: i64,
 ) -> Result<SharedLines, async_graphql::Error> {
-    let cell = loader
-        .loader()
-        .lines
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .entry(order_id)
-        .or_default()
-        .clone();
+    let cell = loader.loader().lines_cell(order_id);
     let lines = cell
         .get_or_try_init(|| async {
             let lines = loader.load_one(LinesOfOrder(order_id)).await?;
