@@ -93,7 +93,11 @@ fn main() -> ExitCode {
 /// Runs the command; an error means it could not start or stopped (exit status 1).
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     let config = Config::from_env()?;
-    let db = store::connect_with(&config.database_url, &config.limits).await?;
+    let limits = match command {
+        Command::Serve { .. } => config.limits.clone(),
+        _ => config.limits.for_batch(),
+    };
+    let db = store::connect_with(&config.database_url, &limits).await?;
     store::migrate(&db).await?;
     match command {
         Command::Migrate => tracing::info!("migrations applied"),
