@@ -5,7 +5,7 @@
 
 /// The application builder and HTTP routes, shared by `main` and the tests.
 pub mod app;
-/// Roles and permissions, the Viewer, passwords, sessions, onboarding, API tokens.
+/// Permissions, the Viewer, passwords, sessions, onboarding, API tokens.
 pub mod auth;
 /// A request's budget of SQL statements.
 pub mod budget;
@@ -15,8 +15,8 @@ pub mod clock;
 pub mod config;
 /// The demo data set of `serve --demo`.
 pub mod demo;
-/// Business rules without I/O: statuses, ETA ranges, business days, and every fact of an
-/// order derived from its rows (`domain::order`).
+/// Business rules without I/O: statuses, ETA ranges, business days, roles and user statuses,
+/// and every fact of an order derived from its rows (`domain::order`).
 pub mod domain;
 /// The error type and its single mapping to GraphQL codes.
 pub mod error;

@@ -1,6 +1,8 @@
 //! Pure business rules of the Customer Portal: no I/O, no database types, only values in and
 //! values out (an order's rows enter `order` as plain entity values), so every rule can be unit-tested and reused by resolvers and SQL filters alike.
 
+/// A user's role and account status.
+pub mod account;
 /// Which network addresses a webhook may reach.
 pub mod address;
 /// Business-day calendar arithmetic and the order-approval deadline.

@@ -264,7 +264,7 @@ async fn insert_order(
         order_date: Set(header.2),
         requested_delivery_date: Set(header.3),
         currency: Set(header.4),
-        status: Set(Status::PendingApproval.as_str().to_owned()),
+        status: Set(Status::PendingApproval),
         received_at: Set(now),
         confirmed_at: Set(None),
         cancelled_at: Set(None),
