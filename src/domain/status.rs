@@ -38,6 +38,12 @@ impl Progress {
         self.shipped > 0 || self.delivered > 0
     }
 
+    /// Whether the line carries facts of the ERP: something moved or was invoiced. Such a line
+    /// can no longer be replaced by a resent order.
+    pub fn is_under_way(&self) -> bool {
+        self.has_shipped() || self.invoiced > 0
+    }
+
     /// Whether the whole ordered quantity is both delivered and invoiced.
     pub fn is_fulfilled(&self) -> bool {
         self.is_fully_delivered() && self.invoiced >= self.ordered
@@ -398,6 +404,19 @@ mod tests {
             .into_iter()
             .sum();
         assert_eq!(total, progress(i32::MAX, 2, 3, 4));
+    }
+
+    #[test]
+    fn a_line_is_under_way_once_anything_moved_or_was_invoiced() {
+        let cases = [
+            ("untouched", progress(10, 0, 0, 0), false),
+            ("shipped", progress(10, 1, 0, 0), true),
+            ("delivered electronically", progress(10, 0, 1, 0), true),
+            ("invoiced in advance", progress(10, 0, 0, 1), true),
+        ];
+        for (name, quantities, under_way) in cases {
+            assert_eq!(quantities.is_under_way(), under_way, "{name}");
+        }
     }
 
     #[test]
