@@ -26,6 +26,8 @@ pub mod feed;
 pub mod generate;
 /// The GraphQL schema: roots and one file per type.
 pub mod graphql;
+/// Relay global IDs and feed cursors: the identifiers clients hold, in the API and in webhooks.
+pub(crate) mod ids;
 /// The bulk import of the ERP feed (JSON Lines).
 pub mod import;
 /// One DataLoader key per relation, and the per-request cache of each order's facts.

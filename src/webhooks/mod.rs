@@ -39,10 +39,7 @@ use crate::{
     domain::language::Language,
     error::AppResult,
     feed::EventBus,
-    graphql::{
-        event::cursor_of,
-        ids::{NodeKind, encode},
-    },
+    ids::{NodeKind, cursor_of, encode},
     mail::{Mailer, letters},
     store::{
         self, outbox,
