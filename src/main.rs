@@ -6,17 +6,15 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use customer_portal::{
     app::App,
-    auth::{
-        Role,
-        password::{check_new_password, hash_password},
-    },
+    auth::password::{check_new_password, hash_password},
     clock::Clock,
     config::Config,
     demo,
-    domain::language::Language,
+    domain::{account::Role, language::Language},
     generate, import, server,
     store::{self, accounts},
 };
+use sea_orm::ActiveEnum;
 use tracing_subscriber::EnvFilter;
 
 #[global_allocator]
@@ -210,7 +208,7 @@ async fn seed_demo(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
                 let company = sign_in.company.unwrap_or_else(|| "distributor".into());
                 println!(
                     "  {:<15} {:<40} {:<20} ({company})",
-                    sign_in.role.as_str(),
+                    sign_in.role.to_value(),
                     sign_in.email,
                     sign_in.password
                 );

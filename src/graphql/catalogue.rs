@@ -9,7 +9,7 @@ use super::{
     plain::{self, Plain, PlainFields},
     promised,
 };
-use crate::{domain::eta, error::AppError, loaders::VendorById};
+use crate::loaders::VendorById;
 
 /// What a product is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum, serde::Deserialize)]
@@ -73,22 +73,6 @@ impl Vendor {
 /// A product of the catalogue.
 pub struct Product(pub product::Model);
 
-impl Product {
-    pub fn kind(&self) -> Result<eta::ProductKind, AppError> {
-        self.0
-            .kind
-            .parse()
-            .map_err(|error| AppError::Internal(anyhow::anyhow!("product {}: {error}", self.0.sku)))
-    }
-
-    pub fn delivery_method(&self) -> Result<eta::DeliveryMethod, AppError> {
-        self.0
-            .delivery_method
-            .parse()
-            .map_err(|error| AppError::Internal(anyhow::anyhow!("product {}: {error}", self.0.sku)))
-    }
-}
-
 impl PlainFields for Product {
     fn plain(&self, field: &Field) -> Option<Value> {
         let product = &self.0;
@@ -96,11 +80,8 @@ impl PlainFields for Product {
             "id" => plain::scalar(encode(NodeKind::Product, product.id)),
             "sku" => Value::from(product.sku.as_str()),
             "description" => Value::from(product.description.as_str()),
-            // A kind or method that does not parse takes the usual way, which reports it.
-            "kind" => plain::enumeration(ProductKind::from(self.kind().ok()?)),
-            "deliveryMethod" => {
-                plain::enumeration(DeliveryMethod::from(self.delivery_method().ok()?))
-            }
+            "kind" => plain::enumeration(ProductKind::from(product.kind)),
+            "deliveryMethod" => plain::enumeration(DeliveryMethod::from(product.delivery_method)),
             _ => return None,
         })
     }
@@ -126,14 +107,14 @@ impl Product {
 
     /// Hardware, software or service.
     #[graphql(name = "kind")]
-    async fn product_kind(&self) -> Result<ProductKind> {
-        Ok(self.kind()?.into())
+    async fn product_kind(&self) -> ProductKind {
+        self.0.kind.into()
     }
 
     /// Shipped by a carrier or delivered by e-mail.
     #[graphql(name = "deliveryMethod")]
-    async fn product_delivery_method(&self) -> Result<DeliveryMethod> {
-        Ok(self.delivery_method()?.into())
+    async fn product_delivery_method(&self) -> DeliveryMethod {
+        self.0.delivery_method.into()
     }
 
     /// Who makes it.
