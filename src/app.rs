@@ -464,7 +464,7 @@ impl App {
                     };
                     WsMessage::Close(code, lapse.reason().to_owned())
                 }
-                () = crate::server::until_true(&mut stopping) => {
+                () = until_true(&mut stopping) => {
                     WsMessage::Close(CLOSE_GOING_AWAY, "the server is shutting down".to_owned())
                 }
                 message = conversation.next() => match message {
@@ -600,4 +600,11 @@ async fn ready(State(app): State<App>) -> impl IntoResponse {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }
+}
+
+/// Resolves once `flag` is (or was) set, or can no longer be: the server's shutdown and the
+/// WebSocket connections it closes both wait on it.
+pub(crate) async fn until_true(flag: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns must not live across an await.
+    let _ = flag.wait_for(|set| *set).await.map(|_| ());
 }

@@ -102,8 +102,8 @@ pub struct Limits {
     /// SQL statements one request may send; past them it ends with QUERY_TOO_COMPLEX. A
     /// dashboard page sends about 10 whatever its size.
     pub max_statements_per_request: u64,
-    /// `DATABASE_STATEMENT_TIMEOUT_SECONDS`: the longest a statement may run (PostgreSQL
-    /// cancels it), and with the acquire timeout the longest a request waits for the
+    /// `DATABASE_STATEMENT_TIMEOUT_SECONDS`: the longest a statement of `serve` may run
+    /// (PostgreSQL cancels it; the batch commands wait as long as it takes), and with the acquire timeout the longest a request waits for the
     /// database; then it answers SERVICE_UNAVAILABLE.
     pub database_statement_timeout: std::time::Duration,
     /// `DATABASE_ACQUIRE_TIMEOUT_SECONDS`: the longest a request waits for a database
@@ -178,6 +178,18 @@ impl Default for LoginThrottlePolicy {
             lock_email_after: 10,
             lock_client_after: 50,
             lockout: chrono::Duration::minutes(15),
+        }
+    }
+}
+
+impl Limits {
+    /// These limits for a batch command (`migrate`, `import`, `generate`): a request must
+    /// fail fast when the database stalls, but a batch runs statements over whole tables that
+    /// may rightly take longer. PostgreSQL reads a `statement_timeout` of 0 as none.
+    pub fn for_batch(&self) -> Self {
+        Self {
+            database_statement_timeout: std::time::Duration::ZERO,
+            ..self.clone()
         }
     }
 }

@@ -10,7 +10,8 @@ use rust_decimal::Decimal;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{Role, password::hash_password},
+    auth::password::hash_password,
+    domain::account::Role,
     domain::{
         business_days::add_business_days,
         eta::{DeliveryMethod, ProductKind},

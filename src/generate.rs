@@ -19,19 +19,21 @@ use entities::{
 use futures_util::{StreamExt, TryStreamExt, stream};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
-    Statement, TransactionTrait,
+    ActiveEnum, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    PaginatorTrait, Statement, TransactionTrait,
 };
 
 use crate::{
-    auth::{Role, password::hash_password},
+    auth::password::hash_password,
     domain::{
+        account::{Role, UserStatus},
+        eta::{DeliveryMethod, ProductKind},
         language::Language,
         order::{LineProgress, amount_e4},
         status::{LineFacts, OrderState, order_status},
     },
     error::{AppError, AppResult},
-    store::{accounts::STATUS_ACTIVE, bulk, events::EventKind},
+    store::{bulk, events::EventKind},
 };
 
 /// The day the generated history ends: fixed, so that every run builds the same rows.
@@ -180,9 +182,9 @@ async fn load_customers(db: &DatabaseConnection, sizes: Sizes) -> AppResult<Load
                 id: Set(id * 2 - 1 + offset),
                 company_id: Set(Some(id)),
                 email: Set(email),
-                name: Set(Some(format!("{} of {}", role.as_str(), company_name(id)))),
-                role: Set(role.as_str().to_owned()),
-                status: Set(STATUS_ACTIVE.to_owned()),
+                name: Set(Some(format!("{} of {}", role.to_value(), company_name(id)))),
+                role: Set(role),
+                status: Set(UserStatus::Active),
                 password_hash: Set(Some(hash.clone())),
                 token_version: Set(0),
                 created_at: Set(created_at),
@@ -316,18 +318,11 @@ const ETA_REASONS: [&str; 5] = [
 /// What a product is, as the order generator needs it.
 #[derive(Clone, Copy)]
 struct Item {
-    kind: Kind,
+    kind: ProductKind,
     electronic: bool,
     unit_price_e4: i64,
     vendor: i64,
     software_after_hardware: bool,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Hardware,
-    Software,
-    Service,
 }
 
 struct Catalogue {
@@ -342,9 +337,9 @@ impl Catalogue {
             .map(|id| {
                 let vendor = (id - 1) % ids(sizes.vendors) + 1;
                 let (kind, electronic, price_range) = match id % 20 {
-                    0..=11 => (Kind::Hardware, false, (40, 3_000)),
-                    12..=16 => (Kind::Software, id % 5 != 0, (10, 800)),
-                    _ => (Kind::Service, true, (25, 500)),
+                    0..=11 => (ProductKind::Hardware, false, (40, 3_000)),
+                    12..=16 => (ProductKind::Software, id % 5 != 0, (10, 800)),
+                    _ => (ProductKind::Service, true, (25, 500)),
                 };
                 Item {
                     kind,
@@ -390,12 +385,14 @@ impl Catalogue {
             .zip(&self.items)
             .map(|(id, item)| {
                 let (prefix, noun) = match item.kind {
-                    Kind::Hardware => ("HW", ["Notebook", "Switch", "Monitor", "Dock", "UPS"]),
-                    Kind::Software => (
+                    ProductKind::Hardware => {
+                        ("HW", ["Notebook", "Switch", "Monitor", "Dock", "UPS"])
+                    }
+                    ProductKind::Software => (
                         "SW",
                         ["Licence", "Subscription", "Suite", "Backup", "Antivirus"],
                     ),
-                    Kind::Service => (
+                    ProductKind::Service => (
                         "SV",
                         [
                             "Care Pack",
@@ -415,18 +412,12 @@ impl Catalogue {
                         Self::vendor_name(item.vendor),
                         100 + id % 900
                     )),
-                    kind: Set(match item.kind {
-                        Kind::Hardware => "HARDWARE",
-                        Kind::Software => "SOFTWARE",
-                        Kind::Service => "SERVICE",
-                    }
-                    .to_owned()),
+                    kind: Set(item.kind),
                     delivery_method: Set(if item.electronic {
-                        "ELECTRONIC"
+                        DeliveryMethod::Electronic
                     } else {
-                        "PHYSICAL"
-                    }
-                    .to_owned()),
+                        DeliveryMethod::Physical
+                    }),
                     vendor_id: Set(item.vendor),
                 }
             })
@@ -573,9 +564,9 @@ impl Rows {
                 let product_id = random.between(1, ids(sizes.products));
                 let item = catalogue.item(product_id);
                 let quantity = match item.kind {
-                    Kind::Hardware => random.between(1, 13),
-                    Kind::Software => random.between(1, 50),
-                    Kind::Service => random.between(1, 3),
+                    ProductKind::Hardware => random.between(1, 13),
+                    ProductKind::Software => random.between(1, 50),
+                    ProductKind::Service => random.between(1, 3),
                 } as i32;
                 Draft {
                     id: id * 8 + index,
@@ -702,7 +693,7 @@ impl Rows {
                     order_line_id: Set(draft.id),
                     quantity: Set(quantity),
                 });
-                if draft.item.kind == Kind::Hardware {
+                if draft.item.kind == ProductKind::Hardware {
                     for unit in 0..i64::from(quantity) {
                         let serial_id = shipment_line_id * 16 + unit;
                         self.serials.push(serial_number::ActiveModel {
@@ -722,7 +713,7 @@ impl Rows {
         // E-mailed lines, after the hardware where the vendor says so.
         let hardware_shipped = drafts
             .iter()
-            .filter(|draft| draft.item.kind == Kind::Hardware && !draft.cancelled)
+            .filter(|draft| draft.item.kind == ProductKind::Hardware && !draft.cancelled)
             .all(|draft| draft.progress.0.is_fully_shipped());
         let company_domain = customer_number(company_id).to_lowercase();
         for draft in &mut drafts {
@@ -732,7 +723,7 @@ impl Rows {
             if draft.cancelled || !draft.item.electronic || !random.chance(share_done) {
                 continue;
             }
-            if draft.item.kind == Kind::Software
+            if draft.item.kind == ProductKind::Software
                 && draft.item.software_after_hardware
                 && !hardware_shipped
             {
@@ -813,7 +804,7 @@ impl Rows {
                 .chance(0.3)
                 .then(|| order_date + days(random.between(7, 30) as u64))),
             currency: Set("EUR".to_owned()),
-            status: Set(order_status(state, &facts).as_str().to_owned()),
+            status: Set(order_status(state, &facts)),
             received_at: Set(received_at),
             confirmed_at: Set(confirmed_at),
             cancelled_at: Set(cancelled_at),

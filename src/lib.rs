@@ -5,7 +5,7 @@
 
 /// The application builder and HTTP routes, shared by `main` and the tests.
 pub mod app;
-/// Roles and permissions, the Viewer, passwords, sessions, onboarding, API tokens.
+/// Permissions, the Viewer, passwords, sessions, onboarding, API tokens.
 pub mod auth;
 /// A request's budget of SQL statements.
 pub mod budget;
@@ -15,8 +15,8 @@ pub mod clock;
 pub mod config;
 /// The demo data set of `serve --demo`.
 pub mod demo;
-/// Business rules without I/O: statuses, ETA ranges, business days, and every fact of an
-/// order derived from its rows (`domain::order`).
+/// Business rules without I/O: statuses, ETA ranges, business days, roles and user statuses,
+/// and every fact of an order derived from its rows (`domain::order`).
 pub mod domain;
 /// The error type and its single mapping to GraphQL codes.
 pub mod error;
@@ -26,6 +26,8 @@ pub mod feed;
 pub mod generate;
 /// The GraphQL schema: roots and one file per type.
 pub mod graphql;
+/// Relay global IDs and feed cursors: the identifiers clients hold, in the API and in webhooks.
+pub(crate) mod ids;
 /// The bulk import of the ERP feed (JSON Lines).
 pub mod import;
 /// One DataLoader key per relation, and the per-request cache of each order's facts.

@@ -6,17 +6,15 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use customer_portal::{
     app::App,
-    auth::{
-        Role,
-        password::{check_new_password, hash_password},
-    },
+    auth::password::{check_new_password, hash_password},
     clock::Clock,
     config::Config,
     demo,
-    domain::language::Language,
+    domain::{account::Role, language::Language},
     generate, import, server,
     store::{self, accounts},
 };
+use sea_orm::ActiveEnum;
 use tracing_subscriber::EnvFilter;
 
 #[global_allocator]
@@ -93,7 +91,11 @@ fn main() -> ExitCode {
 /// Runs the command; an error means it could not start or stopped (exit status 1).
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     let config = Config::from_env()?;
-    let db = store::connect_with(&config.database_url, &config.limits).await?;
+    let limits = match command {
+        Command::Serve { .. } => config.limits.clone(),
+        _ => config.limits.for_batch(),
+    };
+    let db = store::connect_with(&config.database_url, &limits).await?;
     store::migrate(&db).await?;
     match command {
         Command::Migrate => tracing::info!("migrations applied"),
@@ -206,7 +208,7 @@ async fn seed_demo(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
                 let company = sign_in.company.unwrap_or_else(|| "distributor".into());
                 println!(
                     "  {:<15} {:<40} {:<20} ({company})",
-                    sign_in.role.as_str(),
+                    sign_in.role.to_value(),
                     sign_in.email,
                     sign_in.password
                 );

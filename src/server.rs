@@ -18,7 +18,7 @@ use hyper_util::{
 use tokio::{net::TcpListener, sync::watch};
 use tower_http::timeout::RequestBodyDeadlineLayer;
 
-use crate::app::App;
+use crate::app::{App, until_true};
 
 /// How long to wait before accepting again when accepting failed (out of file descriptors).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -116,10 +116,4 @@ impl Drop for Connection {
     fn drop(&mut self) {
         self.open.send_modify(|open| *open -= 1);
     }
-}
-
-/// Resolves once `flag` is (or was) set, or can no longer be.
-pub(crate) async fn until_true(flag: &mut watch::Receiver<bool>) {
-    // The guard `wait_for` returns must not live across an await.
-    let _ = flag.wait_for(|set| *set).await.map(|_| ());
 }

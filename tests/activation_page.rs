@@ -10,7 +10,7 @@ use axum::{
     http::{HeaderMap, Request, StatusCode, header},
 };
 use common::{TestApp, webdriver::Browser};
-use customer_portal::auth::Role;
+use customer_portal::domain::account::Role;
 use http_body_util::BodyExt;
 use serde_json::json;
 use std::net::SocketAddr;

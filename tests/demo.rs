@@ -5,13 +5,13 @@ use async_graphql::Request;
 use chrono::{Days, NaiveDate};
 use customer_portal::{
     app::App,
-    auth::Role,
     clock::Clock,
     config::Config,
     demo::{self, DemoSignIn},
+    domain::account::Role,
     store::{self, Scope, orders::OrderFilter},
 };
-use sea_orm::DatabaseConnection;
+use sea_orm::{ActiveEnum, DatabaseConnection};
 use serde_json::Value;
 
 /// A Monday.
@@ -158,7 +158,7 @@ async fn every_demo_account_can_sign_in() {
         let token = login(&app, account).await;
         let data = run(&app, Some(&token), "{ me { email role } }").await;
         assert_eq!(data["me"]["email"], account.email.as_str());
-        assert_eq!(data["me"]["role"], account.role.as_str());
+        assert_eq!(data["me"]["role"], account.role.to_value());
     }
 }
 

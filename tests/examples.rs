@@ -5,7 +5,7 @@
 mod common;
 
 use common::{TestApp, now};
-use customer_portal::{auth::Role, demo};
+use customer_portal::{demo, domain::account::Role};
 use serde_json::{Value, json};
 
 const ORDER_LIST: &str = include_str!("../examples/order-list.graphql");

@@ -6,7 +6,7 @@ mod common;
 
 use common::{TestApp, now};
 use customer_portal::{
-    auth::Role,
+    domain::account::Role,
     error::AppError,
     generate::{self, Sizes},
     store::writes,

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{TestApp, decode_quoted_printable, smtp::SmtpSink};
-use customer_portal::auth::Role;
+use customer_portal::domain::account::Role;
 use serde_json::json;
 
 const CREATE_CUSTOMER: &str = r#"mutation {

@@ -309,7 +309,7 @@ async fn the_cache_can_be_turned_off() {
     let alpha = app
         .user(
             "admin@alpha.example",
-            customer_portal::auth::Role::CustomerAdmin,
+            customer_portal::domain::account::Role::CustomerAdmin,
             Some(company),
         )
         .await;

@@ -6,7 +6,7 @@
 mod common;
 
 use common::World;
-use customer_portal::auth::Role;
+use customer_portal::domain::account::Role;
 use serde_json::{Value, json};
 
 /// Who may call an operation.

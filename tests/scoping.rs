@@ -213,7 +213,7 @@ async fn company_users_are_for_administrators_of_that_company_only() {
         .app
         .user(
             "user@alpha.example",
-            customer_portal::auth::Role::CustomerUser,
+            customer_portal::domain::account::Role::CustomerUser,
             Some(world.alpha_id),
         )
         .await;

@@ -1,13 +1,15 @@
 //! SeaORM entities of the Customer Portal's database: tables and relations only.
 //!
 //! Money columns end in `_e4`: the amount times 10⁴ as an integer, because SQLite has no exact
-//! decimal type and SeaORM would read it back through `f64`. Enumerations (roles, statuses,
-//! product kinds) are stored as the API's SCREAMING_CASE names and parsed by the service.
+//! decimal type and SeaORM would read it back through `f64`. Enumerated columns (roles, user and
+//! order statuses, product kinds, delivery methods) are typed by `enums`: stored as the API's
+//! SCREAMING_CASE names, decoded when a row is read.
 
 pub mod activation_token;
 pub mod api_token;
 pub mod company;
 pub mod electronic_delivery;
+pub mod enums;
 pub mod eta_change;
 pub mod invoice;
 pub mod invoice_line;

@@ -1,6 +1,8 @@
 //! A sales order of one company.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::Status;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "orders")]
 pub struct Model {
@@ -17,7 +19,7 @@ pub struct Model {
     pub currency: String,
     /// Derived from the lines' quantities by the write path after every change, so that
     /// lists can filter, count and index by it; never set by hand.
-    pub status: String,
+    pub status: Status,
     /// When the back office received the order (the approval clock starts here).
     pub received_at: DateTimeUtc,
     /// Approved, processed and sent to the vendor: from here on the customer sees the order.

@@ -1,6 +1,8 @@
 //! A product of the catalogue.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{DeliveryMethod, ProductKind};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "products")]
 pub struct Model {
@@ -9,10 +11,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub sku: String,
     pub description: String,
-    /// `HARDWARE`, `SOFTWARE` or `SERVICE`.
-    pub kind: String,
-    /// `PHYSICAL` or `ELECTRONIC`.
-    pub delivery_method: String,
+    pub kind: ProductKind,
+    pub delivery_method: DeliveryMethod,
     pub vendor_id: i64,
 }
 

@@ -1,6 +1,8 @@
 //! A person who signs in: customer staff (with a company) or back office (without).
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{Role, UserStatus};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -12,10 +14,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub email: String,
     pub name: Option<String>,
-    /// `CUSTOMER_ADMIN`, `CUSTOMER_USER` or `BACK_OFFICE`.
-    pub role: String,
-    /// `INVITED`, `ACTIVE` or `DISABLED`.
-    pub status: String,
+    pub role: Role,
+    pub status: UserStatus,
     /// Argon2id PHC string; null until the user has chosen a password.
     pub password_hash: Option<String>,
     /// Part of every access token; raising it invalidates all tokens issued before.

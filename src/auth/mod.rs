@@ -1,5 +1,6 @@
-//! Who is asking and what they may do: roles, the permission table, the Viewer, and reading
-//! the bearer token (an access token or an API token) once per request.
+//! Who is asking and what they may do: the permission table over the roles of
+//! `domain::account`, the Viewer, and reading the bearer token (an access token or an API
+//! token) once per request.
 
 pub mod api_tokens;
 pub mod onboarding;
@@ -9,52 +10,16 @@ pub mod session;
 pub mod throttle;
 pub mod token;
 
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::{
     config::Limits,
+    domain::account::{Role, UserStatus},
     error::{AppError, AppResult},
-    store::{self, Scope, accounts::STATUS_ACTIVE},
+    store::{self, Scope},
 };
 use token::{AccessTokens, TokenError, hash_opaque_secret};
-
-/// What a user may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// Manages the users and API tokens of its own company, and reads its data.
-    CustomerAdmin,
-    /// Reads its own company's data and asks for support.
-    CustomerUser,
-    /// The distributor's staff: everything, for every company.
-    BackOffice,
-}
-
-impl Role {
-    /// The stored and API name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::CustomerAdmin => "CUSTOMER_ADMIN",
-            Self::CustomerUser => "CUSTOMER_USER",
-            Self::BackOffice => "BACK_OFFICE",
-        }
-    }
-}
-
-impl FromStr for Role {
-    type Err = anyhow::Error;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "CUSTOMER_ADMIN" => Ok(Self::CustomerAdmin),
-            "CUSTOMER_USER" => Ok(Self::CustomerUser),
-            "BACK_OFFICE" => Ok(Self::BackOffice),
-            other => Err(anyhow::anyhow!("unknown role {other:?}")),
-        }
-    }
-}
 
 /// Everything the API guards by role. Reading a company's orders is not here: every signed-in
 /// user may, and the data layer's `Scope` decides which.
@@ -223,14 +188,14 @@ pub async fn authenticate(
             "the session has ended: sign in again",
         ));
     };
-    if user.status != STATUS_ACTIVE || user.token_version != subject.token_version {
+    if user.status != UserStatus::Active || user.token_version != subject.token_version {
         return Ok(Authentication::Rejected(
             "the access token is no longer valid: sign in again",
         ));
     }
     Ok(Authentication::Signed(Viewer {
         user_id: user.id,
-        role: user.role.parse().map_err(AppError::Internal)?,
+        role: user.role,
         company_id: user.company_id,
         credential: Credential::Session(subject.session),
         token_version: user.token_version,
@@ -253,7 +218,7 @@ async fn api_token_viewer(
     let expired = api_token
         .expires_at
         .is_some_and(|expires_at| expires_at <= now);
-    if api_token.revoked_at.is_some() || expired || user.status != STATUS_ACTIVE {
+    if api_token.revoked_at.is_some() || expired || user.status != UserStatus::Active {
         return Ok(Authentication::Rejected(REFUSED));
     }
     // One write a minute at most, so that a dashboard polling every second costs no writes.
@@ -266,7 +231,7 @@ async fn api_token_viewer(
     }
     Ok(Authentication::Signed(Viewer {
         user_id: user.id,
-        role: user.role.parse().map_err(AppError::Internal)?,
+        role: user.role,
         company_id: user.company_id,
         credential: Credential::ApiToken(api_token.id),
         token_version: user.token_version,
@@ -315,7 +280,7 @@ pub async fn lapsed(
                 // Disabling ends the sessions too: tell the user which it was.
                 let user = store::accounts::user_by_id(db, viewer.user_id).await?;
                 return Ok(Some(match user {
-                    Some(user) if user.status == STATUS_ACTIVE => {
+                    Some(user) if user.status == UserStatus::Active => {
                         Lapse::Ended("the session has ended: sign in again")
                     }
                     _ => Lapse::Disabled,
@@ -335,7 +300,7 @@ pub async fn lapsed(
             user
         }
     };
-    Ok(if user.status != STATUS_ACTIVE {
+    Ok(if user.status != UserStatus::Active {
         Some(Lapse::Disabled)
     } else if user.token_version != viewer.token_version {
         Some(Lapse::Ended(

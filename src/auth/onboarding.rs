@@ -9,12 +9,12 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use super::{Role, Viewer, token::new_opaque_secret};
 use crate::{
     config::{Limits, is_plausible_email},
-    domain::language::Language,
+    domain::{account::UserStatus, language::Language},
     error::{AppError, AppResult},
     mail::letters,
     store::{
         self,
-        accounts::{self, NewUser, STATUS_DISABLED, STATUS_INVITED},
+        accounts::{self, NewUser},
         lookups, outbox,
     },
 };
@@ -136,7 +136,7 @@ impl Onboarding<'_> {
             (Some(company), Some(admin))
                 if company.name == company_name
                     && admin.company_id == Some(company.id)
-                    && admin.status == STATUS_INVITED =>
+                    && admin.status == UserStatus::Invited =>
             {
                 admin
             }
@@ -212,7 +212,7 @@ impl Onboarding<'_> {
         };
         let user = match accounts::user_by_email(&txn, &email_address).await? {
             Some(existing)
-                if existing.status == STATUS_INVITED && existing.company_id == company_id =>
+                if existing.status == UserStatus::Invited && existing.company_id == company_id =>
             {
                 let new = NewUser {
                     email: &email_address,
@@ -270,7 +270,7 @@ impl Onboarding<'_> {
                 "you cannot disable yourself: ask another administrator",
             ));
         }
-        if target.status == STATUS_DISABLED {
+        if target.status == UserStatus::Disabled {
             return Ok(target);
         }
         let disabled = accounts::disable_user(&txn, target.id, now).await?;

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use entities::{activation_token, user};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseConnection};
 
 use super::{
     password::{check_new_password, hash_password, verify_password},
@@ -21,11 +21,9 @@ use super::{
 use crate::{
     budget::Admission,
     config::Limits,
+    domain::account::UserStatus,
     error::{AppError, AppResult},
-    store::{
-        self,
-        accounts::{self, STATUS_ACTIVE},
-    },
+    store::{self, accounts},
 };
 
 /// Prefix of refresh tokens, so that a leaked one is recognisable.
@@ -103,7 +101,7 @@ impl Sessions<'_> {
         let stored_hash = user.as_ref().and_then(|user| user.password_hash.clone());
         let matches = password_matches(password, stored_hash).await?;
         match user {
-            Some(user) if matches && user.status == STATUS_ACTIVE => {
+            Some(user) if matches && user.status == UserStatus::Active => {
                 throttle.succeeded(self.db, &email).await?;
                 self.open(self.db, user, now).await
             }
@@ -144,7 +142,7 @@ impl Sessions<'_> {
         .await?;
         let subject = AccessSubject {
             user_id: user.id,
-            role: user.role.clone(),
+            role: user.role.to_value(),
             company_id: user.company_id,
             token_version: user.token_version,
             session: family,
@@ -192,7 +190,7 @@ impl Sessions<'_> {
             ));
         }
         let user = accounts::user_by_id(&txn, stored.user_id).await?;
-        let Some(user) = user.filter(|user| user.status == STATUS_ACTIVE) else {
+        let Some(user) = user.filter(|user| user.status == UserStatus::Active) else {
             return Err(AppError::Unauthenticated(BAD_REFRESH));
         };
         let session = self
@@ -305,7 +303,7 @@ impl Sessions<'_> {
         Ok(found.filter(|(activation, user)| {
             activation.used_at.is_none()
                 && activation.expires_at > now
-                && user.status == accounts::STATUS_INVITED
+                && user.status == UserStatus::Invited
         }))
     }
 }

@@ -1,89 +1,17 @@
 //! ETAs are the vendor's dates for goods to be ready; what the customer cares about is when
 //! the goods arrive, and whether that will happen in time.
 
-use std::str::FromStr;
-
 use chrono::NaiveDate;
 
 use super::business_days::add_business_days;
-use super::status::{LineFacts, OrderState, UnknownVariant};
+use super::status::{LineFacts, OrderState};
 
 /// Carrier transit time allowed between a physical line's ETA and its arrival.
 const PHYSICAL_TRANSIT_BUSINESS_DAYS: u32 = 2;
 
-/// How a line reaches the customer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DeliveryMethod {
-    /// Shipped by carrier, so arrival lags the ETA by the transit time.
-    Physical,
-    /// Delivered electronically (licence keys, downloads) on the ETA itself.
-    Electronic,
-}
-
-impl DeliveryMethod {
-    /// The SCREAMING_CASE name used in the database, e.g. `"PHYSICAL"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Physical => "PHYSICAL",
-            Self::Electronic => "ELECTRONIC",
-        }
-    }
-}
-
-impl FromStr for DeliveryMethod {
-    type Err = UnknownVariant;
-
-    /// Parses the exact, case-sensitive database name.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "PHYSICAL" => Ok(Self::Physical),
-            "ELECTRONIC" => Ok(Self::Electronic),
-            _ => Err(UnknownVariant {
-                type_name: "DeliveryMethod",
-                value: value.to_owned(),
-            }),
-        }
-    }
-}
-
-/// What kind of product a line sells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProductKind {
-    /// Physical equipment.
-    Hardware,
-    /// Licences and subscriptions; some vendors release them only once the hardware ships.
-    Software,
-    /// Installation, support and other services.
-    Service,
-}
-
-impl ProductKind {
-    /// The SCREAMING_CASE name used in the database, e.g. `"HARDWARE"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Hardware => "HARDWARE",
-            Self::Software => "SOFTWARE",
-            Self::Service => "SERVICE",
-        }
-    }
-}
-
-impl FromStr for ProductKind {
-    type Err = UnknownVariant;
-
-    /// Parses the exact, case-sensitive database name.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "HARDWARE" => Ok(Self::Hardware),
-            "SOFTWARE" => Ok(Self::Software),
-            "SERVICE" => Ok(Self::Service),
-            _ => Err(UnknownVariant {
-                type_name: "ProductKind",
-                value: value.to_owned(),
-            }),
-        }
-    }
-}
+/// How a line reaches the customer, and what kind of product it sells; typed in the entities
+/// so that a product's row is decoded once, when it is read.
+pub use entities::enums::{DeliveryMethod, ProductKind};
 
 /// Everything the delivery rules need to know about one order line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -293,39 +221,6 @@ mod tests {
             latest,
             pending,
         }
-    }
-
-    #[test]
-    fn delivery_methods_and_product_kinds_round_trip_through_their_database_names() {
-        for (method, name) in [
-            (DeliveryMethod::Physical, "PHYSICAL"),
-            (DeliveryMethod::Electronic, "ELECTRONIC"),
-        ] {
-            assert_eq!(method.as_str(), name);
-            assert_eq!(name.parse::<DeliveryMethod>(), Ok(method));
-        }
-        for (kind, name) in [
-            (ProductKind::Hardware, "HARDWARE"),
-            (ProductKind::Software, "SOFTWARE"),
-            (ProductKind::Service, "SERVICE"),
-        ] {
-            assert_eq!(kind.as_str(), name);
-            assert_eq!(name.parse::<ProductKind>(), Ok(kind));
-        }
-    }
-
-    #[test]
-    fn parsing_unknown_delivery_methods_and_product_kinds_fails() {
-        let method = UnknownVariant {
-            type_name: "DeliveryMethod",
-            value: "physical".to_owned(),
-        };
-        assert_eq!("physical".parse::<DeliveryMethod>(), Err(method));
-        let kind = UnknownVariant {
-            type_name: "ProductKind",
-            value: "LICENCE".to_owned(),
-        };
-        assert_eq!("LICENCE".parse::<ProductKind>(), Err(kind));
     }
 
     #[test]

@@ -1,6 +1,11 @@
-//! Pure business rules of the Customer Portal: no I/O, no database types, only values in and
-//! values out (an order's rows enter `order` as plain entity values), so every rule can be unit-tested and reused by resolvers and SQL filters alike.
+//! Pure business rules of the Customer Portal: no I/O, only values in and values out, so every
+//! rule can be unit-tested and reused by resolvers and SQL filters alike. An order's rows enter
+//! `order` as plain entity values; the enumerated values (order status, product kind, delivery
+//! method, role, user status) are the entities' typed columns, which this module re-exports and
+//! owns: the rest of the service names them only through `domain`.
 
+/// A user's role and account status.
+pub mod account;
 /// Which network addresses a webhook may reach.
 pub mod address;
 /// Business-day calendar arithmetic and the order-approval deadline.

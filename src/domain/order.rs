@@ -298,7 +298,7 @@ mod tests {
             order_date: day(1),
             requested_delivery_date: Some(day(14)),
             currency: "EUR".into(),
-            status: "CONFIRMED".into(),
+            status: Status::Confirmed,
             received_at: now(),
             confirmed_at: confirmed.then(now),
             cancelled_at: cancelled.then(now),

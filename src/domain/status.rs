@@ -1,84 +1,12 @@
 //! Status is never stored as an input: it is derived from approval, cancellation and the
 //! shipped/delivered/invoiced quantities, so it cannot drift from the figures shown beside it.
 
-use std::fmt;
 use std::iter::Sum;
 use std::ops::AddAssign;
-use std::str::FromStr;
 
-/// A string that does not name any variant of one of the domain enums.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownVariant {
-    /// Name of the enum that was being parsed, for the error message.
-    pub type_name: &'static str,
-    /// The rejected input.
-    pub value: String,
-}
-
-impl fmt::Display for UnknownVariant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown {} value {:?}", self.type_name, self.value)
-    }
-}
-
-impl std::error::Error for UnknownVariant {}
-
-/// Fulfilment status shared by orders and order lines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Status {
-    /// Received but not yet approved and processed by the back office.
-    PendingApproval,
-    /// Approved, nothing has shipped or been delivered yet.
-    Confirmed,
-    /// Something has shipped or been delivered, but not everything is delivered and invoiced.
-    PartiallyFulfilled,
-    /// Everything is delivered and invoiced.
-    Fulfilled,
-    /// Cancelled, or every line of the order is cancelled.
-    Cancelled,
-}
-
-impl Status {
-    /// Every status, in lifecycle order.
-    pub const ALL: [Self; 5] = [
-        Self::PendingApproval,
-        Self::Confirmed,
-        Self::PartiallyFulfilled,
-        Self::Fulfilled,
-        Self::Cancelled,
-    ];
-
-    /// The SCREAMING_CASE name used in the database, e.g. `"PENDING_APPROVAL"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PendingApproval => "PENDING_APPROVAL",
-            Self::Confirmed => "CONFIRMED",
-            Self::PartiallyFulfilled => "PARTIALLY_FULFILLED",
-            Self::Fulfilled => "FULFILLED",
-            Self::Cancelled => "CANCELLED",
-        }
-    }
-}
-
-impl FromStr for Status {
-    type Err = UnknownVariant;
-
-    /// Parses the exact database name; case-sensitive so a corrupted value is not silently
-    /// accepted.
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "PENDING_APPROVAL" => Ok(Self::PendingApproval),
-            "CONFIRMED" => Ok(Self::Confirmed),
-            "PARTIALLY_FULFILLED" => Ok(Self::PartiallyFulfilled),
-            "FULFILLED" => Ok(Self::Fulfilled),
-            "CANCELLED" => Ok(Self::Cancelled),
-            _ => Err(UnknownVariant {
-                type_name: "Status",
-                value: value.to_owned(),
-            }),
-        }
-    }
-}
+/// Fulfilment status shared by orders and order lines; typed in the entities so that a stored
+/// order's status is decoded once, when its row is read.
+pub use entities::enums::Status;
 
 /// Quantities of one line, or summed over several lines.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -108,6 +36,12 @@ impl Progress {
     /// delivery may be recorded without a separate shipment.
     pub fn has_shipped(&self) -> bool {
         self.shipped > 0 || self.delivered > 0
+    }
+
+    /// Whether the line carries facts of the ERP: something moved or was invoiced. Such a line
+    /// can no longer be replaced by a resent order.
+    pub fn is_under_way(&self) -> bool {
+        self.has_shipped() || self.invoiced > 0
     }
 
     /// Whether the whole ordered quantity is both delivered and invoiced.
@@ -257,37 +191,6 @@ mod tests {
             cancelled: true,
             ..line(ordered, shipped, delivered, invoiced)
         }
-    }
-
-    const ALL_STATUSES: [(Status, &str); 5] = [
-        (Status::PendingApproval, "PENDING_APPROVAL"),
-        (Status::Confirmed, "CONFIRMED"),
-        (Status::PartiallyFulfilled, "PARTIALLY_FULFILLED"),
-        (Status::Fulfilled, "FULFILLED"),
-        (Status::Cancelled, "CANCELLED"),
-    ];
-
-    #[test]
-    fn statuses_round_trip_through_their_database_names() {
-        for (status, name) in ALL_STATUSES {
-            assert_eq!(status.as_str(), name);
-            assert_eq!(name.parse::<Status>(), Ok(status));
-        }
-    }
-
-    #[test]
-    fn parsing_an_unknown_or_lowercase_status_fails_with_the_rejected_value() {
-        for name in ["", "fulfilled", "Fulfilled", "SHIPPED", " CONFIRMED"] {
-            let rejected = UnknownVariant {
-                type_name: "Status",
-                value: name.to_owned(),
-            };
-            assert_eq!(name.parse::<Status>(), Err(rejected));
-        }
-        let message = "SHIPPED"
-            .parse::<Status>()
-            .map_err(|error| error.to_string());
-        assert_eq!(message, Err(r#"unknown Status value "SHIPPED""#.to_owned()));
     }
 
     #[test]
@@ -501,6 +404,19 @@ mod tests {
             .into_iter()
             .sum();
         assert_eq!(total, progress(i32::MAX, 2, 3, 4));
+    }
+
+    #[test]
+    fn a_line_is_under_way_once_anything_moved_or_was_invoiced() {
+        let cases = [
+            ("untouched", progress(10, 0, 0, 0), false),
+            ("shipped", progress(10, 1, 0, 0), true),
+            ("delivered electronically", progress(10, 0, 1, 0), true),
+            ("invoiced in advance", progress(10, 0, 0, 1), true),
+        ];
+        for (name, quantities, under_way) in cases {
+            assert_eq!(quantities.is_under_way(), under_way, "{name}");
+        }
     }
 
     #[test]

@@ -14,14 +14,13 @@ use crate::{
         onboarding::{self, Invitee, Onboarding},
         session::IssuedSession,
     },
-    error::AppError,
     loaders::{CompanyById, UsersOfCompany},
     store::accounts,
 };
 
 /// What a user may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
-#[graphql(remote = "crate::auth::Role")]
+#[graphql(remote = "crate::domain::account::Role")]
 pub enum Role {
     /// A reseller's administrator: reads the company's orders, invites and disables its
     /// users, makes its API tokens.
@@ -45,6 +44,7 @@ pub enum Language {
 
 /// Where a user stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::domain::account::UserStatus")]
 pub enum UserStatus {
     /// Invited; has not followed the activation link yet.
     Invited,
@@ -110,9 +110,8 @@ impl User {
     }
 
     /// What they may do.
-    async fn role(&self) -> Result<Role> {
-        let role: crate::auth::Role = self.0.role.parse().map_err(AppError::Internal)?;
-        Ok(role.into())
+    async fn role(&self) -> Role {
+        self.0.role.into()
     }
 
     /// The language every mail to them is written in: invitations, support confirmations and
@@ -122,19 +121,8 @@ impl User {
     }
 
     /// Whether they can sign in.
-    async fn status(&self) -> Result<UserStatus> {
-        Ok(match self.0.status.as_str() {
-            accounts::STATUS_INVITED => UserStatus::Invited,
-            accounts::STATUS_ACTIVE => UserStatus::Active,
-            accounts::STATUS_DISABLED => UserStatus::Disabled,
-            other => {
-                return Err(AppError::Internal(anyhow::anyhow!(
-                    "user {} has status {other:?}",
-                    self.0.id
-                ))
-                .into());
-            }
-        })
+    async fn status(&self) -> UserStatus {
+        self.0.status.into()
     }
 
     /// Whether ETAs that move later and shipments of the company's orders are mailed to this
@@ -143,7 +131,7 @@ impl User {
     async fn mail_on_change(&self) -> bool {
         self.0
             .mail_on_change
-            .unwrap_or(self.0.role == crate::auth::Role::CustomerAdmin.as_str())
+            .unwrap_or(self.0.role == crate::domain::account::Role::CustomerAdmin)
     }
 
     /// Null for back-office staff.

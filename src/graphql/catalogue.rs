@@ -9,7 +9,7 @@ use super::{
     one_pass::one_pass_object,
     promised,
 };
-use crate::{domain::eta, error::AppError, loaders::VendorById};
+use crate::loaders::VendorById;
 
 /// What a product is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum, serde::Deserialize)]
@@ -63,22 +63,6 @@ one_pass_object! {
 /// A product of the catalogue.
 pub struct Product(pub product::Model);
 
-impl Product {
-    pub fn kind(&self) -> Result<eta::ProductKind, AppError> {
-        self.0
-            .kind
-            .parse()
-            .map_err(|error| AppError::Internal(anyhow::anyhow!("product {}: {error}", self.0.sku)))
-    }
-
-    pub fn delivery_method(&self) -> Result<eta::DeliveryMethod, AppError> {
-        self.0
-            .delivery_method
-            .parse()
-            .map_err(|error| AppError::Internal(anyhow::anyhow!("product {}: {error}", self.0.sku)))
-    }
-}
-
 one_pass_object! {
     /// A product of the distributor's catalogue.
     #[Object(serial)]
@@ -99,13 +83,13 @@ one_pass_object! {
         }
 
         /// Hardware, software or service.
-        "kind": async fn product_kind(&self) -> Result<ProductKind> {
-            Ok(self.kind()?.into())
+        "kind": async fn product_kind(&self) -> ProductKind {
+            self.0.kind.into()
         }
 
         /// Shipped by a carrier or delivered by e-mail.
-        "deliveryMethod": async fn product_delivery_method(&self) -> Result<DeliveryMethod> {
-            Ok(self.delivery_method()?.into())
+        "deliveryMethod": async fn product_delivery_method(&self) -> DeliveryMethod {
+            self.0.delivery_method.into()
         }
 
         /// Who makes it.

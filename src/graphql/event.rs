@@ -15,7 +15,10 @@ use entities::order_event;
 use futures_util::{Stream, stream};
 use tokio::sync::{broadcast, mpsc, watch};
 
-use super::{ContextExt, Services, order::Order, order::PageInfo, order_line::OrderLine, promised};
+use super::{
+    ContextExt, Services, ids::cursor_of, order::Order, order::PageInfo, order_line::OrderLine,
+    promised,
+};
 use crate::{
     auth::Lapse,
     error::{AppError, AppResult},
@@ -64,12 +67,6 @@ impl From<OrderEventKind> for EventKind {
             OrderEventKind::Invoiced => Self::Invoiced,
         }
     }
-}
-
-/// A position in the feed as clients see it: the event's position, zero-padded so that
-/// cursors also sort as text.
-pub(crate) fn cursor_of(position: i64) -> String {
-    format!("{position:020}")
 }
 
 fn position_of(cursor: &str, argument: &str) -> AppResult<i64> {

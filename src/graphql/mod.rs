@@ -7,7 +7,7 @@ pub(crate) mod back_office;
 pub(crate) mod catalogue;
 mod cost;
 pub(crate) mod event;
-pub(crate) mod ids;
+pub(crate) use crate::ids;
 mod invoice;
 mod key_order;
 mod mutation;

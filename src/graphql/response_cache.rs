@@ -21,6 +21,7 @@ use async_graphql::parser::types::{
 };
 use axum::body::Bytes;
 use chrono::NaiveDate;
+use sea_orm::ActiveEnum;
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -167,7 +168,7 @@ impl ResponseCache {
         let Some(version) = events.version(scope).await? else {
             return Ok(false);
         };
-        let key = self.key(request, scope, viewer.role.as_str(), today);
+        let key = self.key(request, scope, &viewer.role.to_value(), today);
         let etag = etag(scope, version, &key);
         if revalidation.matches(&etag) {
             self.metrics.cached(CacheOutcome::NotModified);

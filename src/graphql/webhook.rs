@@ -6,7 +6,8 @@ use entities::{webhook, webhook_delivery};
 
 use super::{
     ContextExt,
-    event::{OrderEventKind, cursor_of},
+    event::OrderEventKind,
+    ids::cursor_of,
     ids::{NodeKind, decode_as, encode},
     order::PageInfo,
 };

@@ -174,11 +174,9 @@ fn assemble(
             "vendor",
             product.vendor_id,
         )?;
-        let parsed =
-            |error| AppError::Internal(anyhow::anyhow!("product {}: {error}", product.sku));
         inputs.push(ProductFacts {
-            kind: product.kind.parse().map_err(parsed)?,
-            method: product.delivery_method.parse().map_err(parsed)?,
+            kind: product.kind,
+            method: product.delivery_method,
             vendor_software_after_hardware: vendor.software_after_hardware,
         });
         lines.push(LineOfOrder {

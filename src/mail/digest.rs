@@ -10,9 +10,8 @@ use entities::{eta_change, order, order_event, order_line, product, shipment, us
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::Role,
-    domain::{self, language::Language, status::Status},
-    error::{AppError, AppResult},
+    domain::{self, account::Role, language::Language},
+    error::AppResult,
     mail::letters,
     store::{self, digests, events::EventKind, outbox},
 };
@@ -60,16 +59,13 @@ pub async fn queue_due(
             digests::advance(&txn, order_id, through).await?;
         } else if digests::claim(&txn, order_id, through, now, now - QUIET).await? {
             let link = format!("{public_url}/orders/{}", order.order_number);
-            let status: Status = order.status.parse().map_err(|error| {
-                AppError::Internal(anyhow::anyhow!("order {}: {error}", order.order_number))
-            })?;
             for recipient in facts.recipients(order.company_id) {
                 let language = Language::of_code(&recipient.language);
                 let letter = letters::change_digest(
                     language,
                     &recipient.email,
                     order,
-                    status,
+                    order.status,
                     &items(language),
                     &link,
                 );
@@ -261,7 +257,7 @@ impl Facts {
             user.company_id == Some(company_id)
                 && user
                     .mail_on_change
-                    .unwrap_or(user.role == Role::CustomerAdmin.as_str())
+                    .unwrap_or(user.role == Role::CustomerAdmin)
         })
     }
 }

@@ -10,12 +10,13 @@ use sea_orm::{
     sea_query::{Expr, OnConflict, Query},
 };
 
-use crate::{auth::Role, domain::language::Language, error::AppResult};
-
-/// Stored user statuses.
-pub const STATUS_INVITED: &str = "INVITED";
-pub const STATUS_ACTIVE: &str = "ACTIVE";
-pub const STATUS_DISABLED: &str = "DISABLED";
+use crate::{
+    domain::{
+        account::{Role, UserStatus},
+        language::Language,
+    },
+    error::AppResult,
+};
 
 /// E-mail addresses are compared lower-cased and trimmed.
 pub fn normalise_email(email: &str) -> String {
@@ -67,19 +68,19 @@ pub async fn upsert_user(
     now: DateTime<Utc>,
 ) -> AppResult<user::Model> {
     let status = if new.password_hash.is_some() {
-        STATUS_ACTIVE
+        UserStatus::Active
     } else {
-        STATUS_INVITED
+        UserStatus::Invited
     };
     let email = normalise_email(new.email);
     if let Some(existing) = user_by_email(db, &email).await? {
         let token_version = existing.token_version + 1;
         let mut active: user::ActiveModel = existing.into();
         active.name = Set(new.name.map(str::to_owned));
-        active.role = Set(new.role.as_str().to_owned());
+        active.role = Set(new.role);
         active.company_id = Set(new.company_id);
         active.password_hash = Set(new.password_hash);
-        active.status = Set(status.to_owned());
+        active.status = Set(status);
         active.token_version = Set(token_version);
         active.language = Set(new.language.as_str().to_owned());
         return Ok(active.update(db).await?);
@@ -88,8 +89,8 @@ pub async fn upsert_user(
         company_id: Set(new.company_id),
         email: Set(email),
         name: Set(new.name.map(str::to_owned)),
-        role: Set(new.role.as_str().to_owned()),
-        status: Set(status.to_owned()),
+        role: Set(new.role),
+        status: Set(status),
         password_hash: Set(new.password_hash),
         token_version: Set(0),
         created_at: Set(now),
@@ -266,7 +267,7 @@ pub async fn activate_user(
 ) -> AppResult<user::Model> {
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
-        .col_expr(user::Column::Status, Expr::value(STATUS_ACTIVE))
+        .col_expr(user::Column::Status, Expr::value(UserStatus::Active))
         .filter(user::Column::Id.eq(user_id))
         .exec(db)
         .await?;
@@ -283,7 +284,7 @@ pub async fn disable_user(
     now: DateTime<Utc>,
 ) -> AppResult<user::Model> {
     user::Entity::update_many()
-        .col_expr(user::Column::Status, Expr::value(STATUS_DISABLED))
+        .col_expr(user::Column::Status, Expr::value(UserStatus::Disabled))
         .col_expr(
             user::Column::TokenVersion,
             Expr::col(user::Column::TokenVersion).add(1),

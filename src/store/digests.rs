@@ -13,10 +13,7 @@ use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
 };
 
-use crate::{
-    error::AppResult,
-    store::{accounts::STATUS_ACTIVE, events::EventKind},
-};
+use crate::{domain::account::UserStatus, error::AppResult, store::events::EventKind};
 
 #[derive(FromQueryResult)]
 struct Candidate {
@@ -200,7 +197,7 @@ pub async fn digest_rows(
         .await?;
     let users = user::Entity::find()
         .filter(user::Column::CompanyId.is_in(company_ids))
-        .filter(user::Column::Status.eq(STATUS_ACTIVE))
+        .filter(user::Column::Status.eq(UserStatus::Active))
         .order_by_asc(user::Column::Email)
         .all(db)
         .await?;

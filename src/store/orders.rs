@@ -4,7 +4,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{order, order_line, product, serial_number, shipment, shipment_line};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Iterable, JoinType,
     Order as Direction, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Value,
     sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr, UnionType},
 };
@@ -180,8 +180,7 @@ fn open_line() -> Condition {
 fn matching(filter: &OrderFilter) -> Condition {
     let mut condition = Condition::all();
     if let Some(statuses) = &filter.statuses {
-        condition = condition
-            .add(order::Column::Status.is_in(statuses.iter().map(|status| status.as_str())));
+        condition = condition.add(order::Column::Status.is_in(statuses.iter().copied()));
     }
     if let Some(from) = filter.ordered_from {
         condition = condition.add(order::Column::OrderDate.gte(from));
@@ -399,7 +398,7 @@ pub async fn summary(
     today: NaiveDate,
 ) -> AppResult<Summary> {
     let selected = visible(scope).add(matching(filter));
-    let counts: Vec<(String, i64)> = order::Entity::find()
+    let counts: Vec<(Status, i64)> = order::Entity::find()
         .select_only()
         .column(order::Column::Status)
         .column_as(order::Column::Id.count(), "orders")
@@ -409,13 +408,13 @@ pub async fn summary(
         .all(db)
         .await?;
     let mut summary = Summary::default();
-    for status in Status::ALL {
+    for status in Status::iter() {
         if status == Status::PendingApproval && scope != Scope::Everything {
             continue;
         }
         let count = counts
             .iter()
-            .find(|(stored, _)| stored == status.as_str())
+            .find(|(stored, _)| *stored == status)
             .map_or(0, |(_, count)| *count);
         summary.order_count += count;
         summary.by_status.push((status, count));

@@ -15,10 +15,9 @@ use sea_orm::{
 
 use super::{
     Scope,
-    accounts::STATUS_ACTIVE,
     events::{EventKind, Feed},
 };
-use crate::error::AppResult;
+use crate::{domain::account::UserStatus, error::AppResult};
 
 fn within(scope: Scope) -> Condition {
     scope.owns(webhook::Column::CompanyId)
@@ -137,7 +136,7 @@ pub async fn claim_due(
     let creators = Query::select()
         .column(user::Column::Id)
         .from(user::Entity)
-        .and_where(user::Column::Status.eq(STATUS_ACTIVE))
+        .and_where(user::Column::Status.eq(UserStatus::Active))
         .and_where(user::Column::Role.is_in(["CUSTOMER_ADMIN", "BACK_OFFICE"]))
         .to_owned();
     let claimable = Condition::all()
@@ -396,7 +395,7 @@ pub async fn administrators(
     Ok(user::Entity::find()
         .filter(user::Column::CompanyId.eq(company_id))
         .filter(user::Column::Role.eq("CUSTOMER_ADMIN"))
-        .filter(user::Column::Status.eq(STATUS_ACTIVE))
+        .filter(user::Column::Status.eq(UserStatus::Active))
         .order_by_asc(user::Column::Id)
         .all(db)
         .await?)

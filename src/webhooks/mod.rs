@@ -25,7 +25,7 @@ use std::{
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use entities::{order_event, webhook};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ActiveEnum, DatabaseConnection};
 use serde_json::json;
 use tokio::sync::{Notify, Semaphore};
 
@@ -39,10 +39,7 @@ use crate::{
     domain::language::Language,
     error::AppResult,
     feed::EventBus,
-    graphql::{
-        event::cursor_of,
-        ids::{NodeKind, encode},
-    },
+    ids::{NodeKind, cursor_of, encode},
     mail::{Mailer, letters},
     store::{
         self, outbox,
@@ -415,7 +412,7 @@ fn payload(event: &order_event::Model, facts: &EventFacts) -> serde_json::Value 
             "id": encode(NodeKind::Order, order.id).0,
             "orderNumber": order.order_number,
             "customerReference": order.customer_reference,
-            "status": order.status,
+            "status": order.status.to_value(),
         })
     });
     let line = event

@@ -13,9 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use customer_portal::{
     app::App,
-    auth::{Role, password::hash_password},
+    auth::password::hash_password,
     clock::Clock,
     config::Config,
+    domain::account::Role,
     domain::{
         eta::{DeliveryMethod, ProductKind},
         language::Language,

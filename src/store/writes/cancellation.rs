@@ -10,8 +10,9 @@ use super::{
     refresh::refresh_order,
 };
 use crate::{
+    domain::order::stored_progress,
     error::{AppError, AppResult},
-    store::{self},
+    store,
 };
 
 /// Cancels the whole order; refused once anything of it has shipped.
@@ -30,7 +31,7 @@ pub async fn cancel_order(
             if lines_by_number(txn, order.id)
                 .await?
                 .values()
-                .any(|line| line.shipped_quantity > 0)
+                .any(|line| stored_progress(line).has_shipped())
             {
                 return Err(AppError::Conflict(format!(
                     "order {order_number} has shipped goods: cancel its open lines instead"
@@ -63,7 +64,7 @@ pub async fn cancel_order_line(
             if line.cancelled_at.is_some() {
                 return Ok(Written::unchanged(line));
             }
-            if line.shipped_quantity > 0 {
+            if stored_progress(&line).has_shipped() {
                 return Err(AppError::Conflict(format!("line {line_number} of order {order_number} has shipped units and cannot be cancelled")));
             }
             let mut active: order_line::ActiveModel = line.into();

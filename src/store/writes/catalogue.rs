@@ -88,12 +88,7 @@ pub async fn upsert_product(
                         format!("no vendor is named {vendor_name:?}"),
                     )
                 })?;
-            let wanted = (
-                description,
-                input.kind.as_str().to_owned(),
-                input.delivery_method.as_str().to_owned(),
-                vendor.id,
-            );
+            let wanted = (description, input.kind, input.delivery_method, vendor.id);
             match product::Entity::find()
                 .filter(product::Column::Sku.eq(&sku))
                 .one(txn)
@@ -102,8 +97,8 @@ pub async fn upsert_product(
                 Some(existing)
                     if (
                         existing.description.clone(),
-                        existing.kind.clone(),
-                        existing.delivery_method.clone(),
+                        existing.kind,
+                        existing.delivery_method,
                         existing.vendor_id,
                     ) == wanted =>
                 {

@@ -6,7 +6,10 @@ use entities::{company, eta_change, order, order_line, product};
 use rust_decimal::Decimal;
 
 use super::eta::record_eta_change;
-use crate::{domain::status::Status, money};
+use crate::{
+    domain::{order::stored_progress, status::Status},
+    money,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -15,7 +18,7 @@ use sea_orm::{
 
 use super::{
     MAX_KEY_CHARS, MAX_NAME_CHARS, Written,
-    checks::{find_order, optional, positive, required, within},
+    checks::{find_order, optional, positive, require_not_cancelled, required, within},
     refresh::refresh_order,
 };
 use crate::{
@@ -205,8 +208,7 @@ async fn replace_order(
     let stored = stored_lines(db, existing.id).await?;
     // An order with shipped or invoiced units counts as approved: its lines carry facts and
     // cannot be replaced.
-    let under_way =
-        (stored.iter()).any(|(line, _)| line.shipped_quantity > 0 || line.invoiced_quantity > 0);
+    let under_way = (stored.iter()).any(|(line, _)| stored_progress(line).is_under_way());
     let approved = existing.confirmed_at.is_some() || existing.cancelled_at.is_some() || under_way;
     // Once approved, a line's ETA belongs to updateEtas: the ERP resending the order with the
     // ETA it first had is not a change.
@@ -264,7 +266,7 @@ async fn insert_order(
         order_date: Set(header.2),
         requested_delivery_date: Set(header.3),
         currency: Set(header.4),
-        status: Set(Status::PendingApproval.as_str().to_owned()),
+        status: Set(Status::PendingApproval),
         received_at: Set(now),
         confirmed_at: Set(None),
         cancelled_at: Set(None),
@@ -377,11 +379,7 @@ pub async fn confirm_order(
     store::write(db, |txn| {
         Box::pin(async move {
             let order = find_order(txn, "orderNumber", &order_number).await?;
-            if order.cancelled_at.is_some() {
-                return Err(AppError::Conflict(format!(
-                    "order {order_number} is cancelled"
-                )));
-            }
+            require_not_cancelled(&order)?;
             if order.confirmed_at.is_some() {
                 return Ok(Written::unchanged(order));
             }

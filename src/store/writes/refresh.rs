@@ -76,12 +76,12 @@ pub async fn refresh_order(
             active.update(db).await?;
         }
     }
-    let status = domain::order::order_status(&order, &facts).as_str();
+    let status = domain::order::order_status(&order, &facts);
     if status != order.status {
         happened.push((EventKind::StatusChanged, None));
     }
     let mut active: order::ActiveModel = order.into();
-    active.status = Set(status.to_owned());
+    active.status = Set(status);
     active.updated_at = Set(now);
     let order = active.update(db).await?;
     events::append(db, &order, &happened, now).await?;

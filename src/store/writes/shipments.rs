@@ -227,18 +227,13 @@ pub(super) async fn products_of(
     lines: &HashMap<i32, order_line::Model>,
 ) -> AppResult<HashMap<i64, DeliveryMethod>> {
     let ids: Vec<i64> = lines.values().map(|line| line.product_id).collect();
-    product::Entity::find()
+    Ok(product::Entity::find()
         .filter(product::Column::Id.is_in(ids))
         .all(db)
         .await?
         .into_iter()
-        .map(|product| {
-            let method = product.delivery_method.parse().map_err(|error| {
-                AppError::Internal(anyhow::anyhow!("product {}: {error}", product.sku))
-            })?;
-            Ok((product.id, method))
-        })
-        .collect()
+        .map(|product| (product.id, product.delivery_method))
+        .collect())
 }
 
 /// Whether a stored shipment is the one `input` describes, line for line and serial for serial.

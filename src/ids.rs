@@ -1,4 +1,6 @@
-//! Relay global IDs: the type name and the row id, base64-encoded, opaque to clients.
+//! What clients hold on to and hand back: Relay global IDs (the type name and the row id,
+//! base64-encoded) and positions in the order-event feed. The GraphQL API and the webhook
+//! payloads both speak them.
 
 use async_graphql::ID;
 use base64::{Engine, engine::general_purpose::STANDARD};
@@ -51,6 +53,12 @@ impl NodeKind {
             Self::Webhook => "Webhook",
         }
     }
+}
+
+/// A position in the feed as clients see it: the event's position, zero-padded so that
+/// cursors also sort as text.
+pub fn cursor_of(position: i64) -> String {
+    format!("{position:020}")
 }
 
 /// The global ID of row `id` of `kind`.
