@@ -117,7 +117,7 @@ impl App {
             mailer.clone(),
         ));
         let services = Arc::new(Services {
-            revocations: Arc::new(Revocations::new(db.clone())),
+            revocations: Arc::new(Revocations::new(db.clone(), limits.credential_recheck)),
             db,
             tokens,
             clock,
@@ -264,6 +264,7 @@ impl App {
             &self.services.db,
             &self.services.tokens,
             &self.services.limits,
+            &self.services.revocations,
             authorization,
             self.services.clock.now(),
         )
@@ -511,6 +512,7 @@ impl App {
             &services.db,
             &services.tokens,
             &services.limits,
+            &services.revocations,
             header,
             services.clock.now(),
         )

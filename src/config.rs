@@ -135,6 +135,10 @@ pub struct Limits {
     /// How often an open WebSocket connection checks that its credential still reads, in case
     /// the announcement of its end was lost (it is closed at once when announced).
     pub subscription_recheck: std::time::Duration,
+    /// How long a request trusts a credential this instance checked, without a statement, in
+    /// case the announcement of its end was lost unnoticed (it is forgotten at once when
+    /// announced).
+    pub credential_recheck: std::time::Duration,
     /// GraphQL requests executed at once; the rest wait their turn. Past the point where the
     /// cores are busy, more at once only adds memory (each holds its page's rows and answer)
     /// and takes the cores from PostgreSQL.
@@ -203,6 +207,7 @@ impl Default for Limits {
             event_buffer: 1024,
             subscriber_patience: std::time::Duration::from_secs(10),
             subscription_recheck: std::time::Duration::from_secs(5),
+            credential_recheck: std::time::Duration::from_secs(5),
             persisted_queries: 1000,
         }
     }
