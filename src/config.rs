@@ -57,6 +57,8 @@ pub struct WebhookSettings {
     pub timeout: std::time::Duration,
     /// How long one event is retried before its endpoint is disabled.
     pub retry_for: chrono::Duration,
+    /// How long the record of a delivered attempt is kept; failed ones stay.
+    pub delivered_retention: chrono::Duration,
     /// Deliveries in flight at once in one process, whatever the receivers.
     pub max_connections: usize,
     /// Bytes of a receiver's answer read at most; the rest is ignored.
@@ -73,6 +75,7 @@ impl Default for WebhookSettings {
             max_per_company: 10,
             timeout: std::time::Duration::from_secs(5),
             retry_for: chrono::Duration::hours(24),
+            delivered_retention: chrono::Duration::days(30),
             max_connections: 16,
             max_response_bytes: 16 * 1024,
             extra_roots: Vec::new(),
