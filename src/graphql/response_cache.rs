@@ -16,9 +16,7 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
-};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use axum::body::Bytes;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
@@ -273,19 +271,8 @@ fn reads_only_orders(query: &str, operation_name: Option<&str>) -> bool {
     let Ok(document) = async_graphql::parser::parse_query(query) else {
         return false;
     };
-    let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(operation), None) => operation,
-        (DocumentOperations::Multiple(operations), Some(name)) => match operations.get(name) {
-            Some(operation) => operation,
-            None => return false,
-        },
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            match operations.values().next() {
-                Some(operation) => operation,
-                None => return false,
-            }
-        }
-        _ => return false,
+    let Some(operation) = super::operation::chosen(&document, operation_name) else {
+        return false;
     };
     operation.node.ty == OperationType::Query
         && roots_read_orders(&document, &operation.node.selection_set.node, 0)
