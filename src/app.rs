@@ -58,7 +58,8 @@ pub struct App {
     pub(crate) services: Arc<Services>,
     responses: Arc<ResponseCache>,
     cors: Cors,
-    activation_page: ActivationPage,
+    /// Shared: every request clones the `App`.
+    activation_page: Arc<ActivationPage>,
     stopping: Arc<Stopping>,
     trusted_proxies: Arc<TrustedProxies>,
 }
@@ -137,7 +138,7 @@ impl App {
             services,
             responses,
             cors: Cors::new(&config.cors_origins),
-            activation_page: ActivationPage::new(&config.home_url),
+            activation_page: Arc::new(ActivationPage::new(&config.home_url)),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             stopping: Arc::new(Stopping {
                 signal: watch::channel(false).0,
