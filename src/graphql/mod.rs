@@ -12,6 +12,7 @@ mod invoice;
 mod key_order;
 mod mutation;
 mod node;
+mod operation;
 mod order;
 mod order_line;
 mod over_get;
@@ -73,6 +74,18 @@ pub struct Services {
     pub support_email: String,
     /// Webhook delivery, and the rules and key of endpoints.
     pub webhooks: Arc<crate::webhooks::Deliverer>,
+}
+
+impl Services {
+    /// Signing in and out, refreshing, changing passwords and activating, on these services.
+    pub fn sessions(&self) -> crate::auth::session::Sessions<'_> {
+        crate::auth::session::Sessions {
+            db: &self.db,
+            tokens: &self.tokens,
+            limits: &self.limits,
+            revocations: &self.revocations,
+        }
+    }
 }
 
 /// Who sent the request, as far as the transport knows.
