@@ -58,7 +58,8 @@ pub struct App {
     pub(crate) services: Arc<Services>,
     responses: Arc<ResponseCache>,
     cors: Cors,
-    activation_page: ActivationPage,
+    /// Shared: every request clones the `App`.
+    activation_page: Arc<ActivationPage>,
     stopping: Arc<Stopping>,
     trusted_proxies: Arc<TrustedProxies>,
 }
@@ -117,7 +118,7 @@ impl App {
             mailer.clone(),
         ));
         let services = Arc::new(Services {
-            revocations: Arc::new(Revocations::new(db.clone())),
+            revocations: Arc::new(Revocations::new(db.clone(), limits.credential_recheck)),
             db,
             tokens,
             clock,
@@ -138,7 +139,7 @@ impl App {
             services,
             responses,
             cors: Cors::new(&config.cors_origins),
-            activation_page: ActivationPage::new(&config.home_url),
+            activation_page: Arc::new(ActivationPage::new(&config.home_url)),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             stopping: Arc::new(Stopping {
                 signal: watch::channel(false).0,
@@ -265,6 +266,7 @@ impl App {
             &self.services.db,
             &self.services.tokens,
             &self.services.limits,
+            &self.services.revocations,
             authorization,
             self.services.clock.now(),
         )
@@ -512,6 +514,7 @@ impl App {
             &services.db,
             &services.tokens,
             &services.limits,
+            &services.revocations,
             header,
             services.clock.now(),
         )

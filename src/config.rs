@@ -61,6 +61,8 @@ pub struct WebhookSettings {
     pub timeout: std::time::Duration,
     /// How long one event is retried before its endpoint is disabled.
     pub retry_for: chrono::Duration,
+    /// How long the record of a delivered attempt is kept; failed ones stay.
+    pub delivered_retention: chrono::Duration,
     /// Deliveries in flight at once in one process, whatever the receivers.
     pub max_connections: usize,
     /// Bytes of a receiver's answer read at most; the rest is ignored.
@@ -77,6 +79,7 @@ impl Default for WebhookSettings {
             max_per_company: 10,
             timeout: std::time::Duration::from_secs(5),
             retry_for: chrono::Duration::hours(24),
+            delivered_retention: chrono::Duration::days(30),
             max_connections: 16,
             max_response_bytes: 16 * 1024,
             extra_roots: Vec::new(),
@@ -139,6 +142,10 @@ pub struct Limits {
     /// How often an open WebSocket connection checks that its credential still reads, in case
     /// the announcement of its end was lost (it is closed at once when announced).
     pub subscription_recheck: std::time::Duration,
+    /// How long a request trusts a credential this instance checked, without a statement, in
+    /// case the announcement of its end was lost unnoticed (it is forgotten at once when
+    /// announced).
+    pub credential_recheck: std::time::Duration,
     /// GraphQL requests executed at once; the rest wait their turn. Past the point where the
     /// cores are busy, more at once only adds memory (each holds its page's rows and answer)
     /// and takes the cores from PostgreSQL.
@@ -219,6 +226,7 @@ impl Default for Limits {
             event_buffer: 1024,
             subscriber_patience: std::time::Duration::from_secs(10),
             subscription_recheck: std::time::Duration::from_secs(5),
+            credential_recheck: std::time::Duration::from_secs(5),
             persisted_queries: 1000,
         }
     }

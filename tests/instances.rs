@@ -313,3 +313,106 @@ async fn a_poll_never_answers_older_than_the_events_its_instance_has_heard_of() 
         assert!(instance.cache_hits().await >= 200);
     }
 }
+
+/// Polls `{ me { email } }` on `instance` with `token` until it is refused, for up to 3 s;
+/// returns how long that took and the refusal's message.
+async fn refused_after(instance: &Instance, token: &str) -> (Duration, String) {
+    let started = Instant::now();
+    loop {
+        let answer = instance
+            .post(Some(token), "{ me { email } }", json!({}))
+            .await;
+        if let Some(message) = answer["errors"][0]["message"].as_str() {
+            return (started.elapsed(), message.to_owned());
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "still answered after 3 s: {answer}"
+        );
+    }
+}
+
+/// Asks `{ me { email } }` twice on `instance`: the second time its credential is known, and
+/// the answer costs only `me`'s own statement.
+async fn known_on(instance: &Instance, token: &str) {
+    instance
+        .post(Some(token), "{ me { email } }", json!({}))
+        .await;
+    let before = instance.statements().await;
+    let answer = instance
+        .post(Some(token), "{ me { email } }", json!({}))
+        .await;
+    assert!(answer["data"]["me"]["email"].is_string(), "{answer}");
+    // `/metrics` itself takes statements after it has counted: read twice.
+    let after = instance.statements().await;
+    let metrics = instance.statements().await - after;
+    assert_eq!(
+        after - before - metrics,
+        1,
+        "the credential was checked again"
+    );
+}
+
+#[tokio::test]
+async fn a_session_ended_on_one_instance_is_refused_on_the_other() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        eprintln!("skipped: two instances share a PostgreSQL database");
+        return;
+    }
+    let world = World::new().await;
+    let (one, other) = (
+        Instance::start(world.app.database_url()).await,
+        Instance::start(world.app.database_url()).await,
+    );
+    let login = "mutation { login(email: \"admin@alpha.example\", password: \"correct horse battery\") { accessToken refreshToken } }";
+    let session = one.post(None, login, json!({})).await;
+    let access = session["data"]["login"]["accessToken"].as_str().unwrap();
+    let refresh = &session["data"]["login"]["refreshToken"];
+    known_on(&other, access).await;
+    let logout = "mutation($token: String!) { logout(refreshToken: $token) }";
+    let out = one.post(None, logout, json!({"token": refresh})).await;
+    assert_eq!(out["data"]["logout"], true);
+    let (delay, reason) = refused_after(&other, access).await;
+    eprintln!("logged out on one instance, refused on the other after {delay:?}");
+    assert_eq!(reason, "the session has ended: sign in again");
+    // A known credential is checked again after 5 s anyway: well before shows the notification.
+    assert!(delay < Duration::from_secs(2), "refused after {delay:?}");
+}
+
+#[tokio::test]
+async fn an_api_token_revoked_on_one_instance_is_refused_on_the_other() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        eprintln!("skipped: two instances share a PostgreSQL database");
+        return;
+    }
+    let world = World::new().await;
+    let (one, other) = (
+        Instance::start(world.app.database_url()).await,
+        Instance::start(world.app.database_url()).await,
+    );
+    let alpha = one.login("admin@alpha.example").await;
+    let created = one
+        .post(
+            Some(&alpha),
+            "mutation { createApiToken(name: \"wallboard\") { secret apiToken { id } } }",
+            json!({}),
+        )
+        .await;
+    let secret = created["data"]["createApiToken"]["secret"]
+        .as_str()
+        .unwrap();
+    known_on(&other, secret).await;
+    let revoke = "mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }";
+    let revoked = one
+        .post(
+            Some(&alpha),
+            revoke,
+            json!({"id": created["data"]["createApiToken"]["apiToken"]["id"]}),
+        )
+        .await;
+    assert!(revoked.get("errors").is_none(), "{revoked}");
+    let (delay, reason) = refused_after(&other, secret).await;
+    eprintln!("API token revoked on one instance, refused on the other after {delay:?}");
+    assert_eq!(reason, "the API token is not valid, revoked or expired");
+    assert!(delay < Duration::from_secs(2), "refused after {delay:?}");
+}

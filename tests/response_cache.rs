@@ -171,6 +171,30 @@ async fn a_matching_etag_is_not_modified_over_post_and_get_until_an_order_change
 }
 
 #[tokio::test]
+async fn a_known_caller_gets_a_stored_answer_and_a_304_without_a_statement() {
+    let world = world().await;
+    let app = &world.app;
+    let first = post(app, &world.alpha, DASHBOARD, None).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let etag = first.etag().unwrap().to_owned();
+    let before = app.statements();
+    let stored = post(app, &world.alpha, DASHBOARD, None).await;
+    let not_modified = post(app, &world.alpha, DASHBOARD, Some(&etag)).await;
+    let over_get = get(app, &world.alpha, DASHBOARD, Some(&etag)).await;
+    assert_eq!(
+        (stored.status, not_modified.status, over_get.status),
+        (
+            StatusCode::OK,
+            StatusCode::NOT_MODIFIED,
+            StatusCode::NOT_MODIFIED
+        )
+    );
+    assert_eq!(stored.body, first.body);
+    assert_eq!(app.statements() - before, 0);
+    assert_eq!(cache_counts(app).await, (1, 1, 2));
+}
+
+#[tokio::test]
 async fn every_write_through_the_api_is_seen_by_the_next_poll() {
     let world = world().await;
     let app = &world.app;

@@ -1,5 +1,7 @@
 //! Sessions end everywhere at once: ending a credential closes the WebSocket connections it
-//! opened, with a close code that says why, without waiting for the periodic recheck.
+//! opened, with a close code that says why, without waiting for the periodic recheck; and the
+//! next request with it is refused, although a credential this instance checked lately is
+//! taken without a statement.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -158,5 +160,173 @@ async fn a_connection_closes_when_its_access_token_expires() {
     assert!(
         opened.elapsed() >= Duration::from_millis(500),
         "closed too early"
+    );
+}
+
+const ME: &str = "{ me { email } }";
+
+/// Asks for `me` (one statement of its own) with `token`: `None` when it was answered, or the
+/// refusal's message; and the statements its credential took.
+async fn ping(world: &World, token: &str) -> (Option<String>, usize) {
+    let before = world.app.statements();
+    let answer = world.app.run(Some(token), ME, json!({})).await;
+    let refused = answer["errors"][0]["message"].as_str().map(str::to_owned);
+    let own = match refused {
+        None => {
+            assert!(answer["data"]["me"]["email"].is_string(), "{answer:#}");
+            1
+        }
+        Some(_) => 0,
+    };
+    (refused, world.app.statements() - before - own)
+}
+
+#[tokio::test]
+async fn a_known_session_takes_no_statement_and_is_refused_once_logged_out() {
+    let world = world().await;
+    let (access, refresh) = session(&world, "admin@alpha.example", common::PASSWORD).await;
+    assert_eq!(ping(&world, &access).await, (None, 1));
+    assert_eq!(ping(&world, &access).await, (None, 0));
+    let logout = "mutation($token: String!) { logout(refreshToken: $token) }";
+    world
+        .app
+        .data_anonymous(logout, json!({"token": refresh}))
+        .await;
+    assert_eq!(
+        ping(&world, &access).await.0.as_deref(),
+        Some("the session has ended: sign in again")
+    );
+}
+
+#[tokio::test]
+async fn a_known_token_of_a_disabled_user_is_refused() {
+    let world = world().await;
+    let (colleague, id) = world
+        .colleague("watcher@alpha.example", "CUSTOMER_USER")
+        .await;
+    ping(&world, &colleague).await;
+    assert_eq!(ping(&world, &colleague).await, (None, 0));
+    let disable = "mutation($id: ID!) { disableUser(userId: $id) { status } }";
+    world
+        .app
+        .data(&world.alpha, disable, json!({"id": id}))
+        .await;
+    assert_eq!(
+        ping(&world, &colleague).await.0.as_deref(),
+        Some("the session has ended: sign in again")
+    );
+}
+
+#[tokio::test]
+async fn a_new_password_refuses_the_other_known_sessions_but_not_its_own() {
+    let world = world().await;
+    let (other, _) = session(&world, "admin@alpha.example", common::PASSWORD).await;
+    for token in [&other, &world.alpha] {
+        ping(&world, token).await;
+        assert_eq!(ping(&world, token).await, (None, 0));
+    }
+    let change = "mutation($current: String!, $new: String!) { changePassword(currentPassword: $current, newPassword: $new) }";
+    world
+        .app
+        .data(
+            &world.alpha,
+            change,
+            json!({"current": common::PASSWORD, "new": "a brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(
+        ping(&world, &other).await.0.as_deref(),
+        Some("the session has ended: sign in again")
+    );
+    assert_eq!(ping(&world, &world.alpha).await.0, None);
+}
+
+#[tokio::test]
+async fn a_known_api_token_is_refused_once_revoked() {
+    let world = world().await;
+    let created = world
+        .app
+        .data(
+            &world.alpha,
+            "mutation { createApiToken(name: \"wallboard\") { secret apiToken { id } } }",
+            json!({}),
+        )
+        .await;
+    let secret = created["createApiToken"]["secret"].as_str().unwrap();
+    // The first use also writes `lastUsedAt`.
+    assert_eq!(ping(&world, secret).await, (None, 2));
+    assert_eq!(ping(&world, secret).await, (None, 0));
+    world
+        .app
+        .data(
+            &world.alpha,
+            "mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }",
+            json!({"id": created["createApiToken"]["apiToken"]["id"]}),
+        )
+        .await;
+    assert_eq!(
+        ping(&world, secret).await.0.as_deref(),
+        Some("the API token is not valid, revoked or expired")
+    );
+}
+
+#[tokio::test]
+async fn a_known_api_token_writes_its_last_use_once_a_minute() {
+    let world = world().await;
+    let created = world
+        .app
+        .data(
+            &world.alpha,
+            "mutation { createApiToken(name: \"wallboard\") { secret } }",
+            json!({}),
+        )
+        .await;
+    let secret = created["createApiToken"]["secret"].as_str().unwrap();
+    assert_eq!(ping(&world, secret).await, (None, 2));
+    world.app.clock.advance(chrono::Duration::seconds(59));
+    assert_eq!(ping(&world, secret).await, (None, 0));
+    world.app.clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(ping(&world, secret).await, (None, 2));
+    let used = world
+        .app
+        .data(&world.alpha, "{ apiTokens { lastUsedAt } }", json!({}))
+        .await;
+    assert_eq!(
+        used["apiTokens"][0]["lastUsedAt"],
+        "2026-11-23T12:01:00+00:00"
+    );
+}
+
+#[tokio::test]
+async fn known_credentials_are_refused_once_expired() {
+    let world = world().await;
+    let created = world
+        .app
+        .data(
+            &world.alpha,
+            "mutation($expires: DateTime) { createApiToken(name: \"wallboard\", expiresAt: $expires) { secret } }",
+            json!({"expires": (common::now() + chrono::Duration::minutes(30)).to_rfc3339()}),
+        )
+        .await;
+    let secret = created["createApiToken"]["secret"].as_str().unwrap();
+    let (access, _) = session(&world, "admin@alpha.example", common::PASSWORD).await;
+    for token in [&access, secret] {
+        ping(&world, token).await;
+        assert_eq!(ping(&world, token).await, (None, 0));
+    }
+    // Access tokens live 15 minutes, and a few seconds' leeway for the issuer's clock.
+    world
+        .app
+        .clock
+        .advance(chrono::Duration::minutes(15) + chrono::Duration::seconds(6));
+    assert_eq!(
+        ping(&world, &access).await.0.as_deref(),
+        Some("the access token has expired: refresh the session")
+    );
+    assert_eq!(ping(&world, secret).await.0, None);
+    world.app.clock.advance(chrono::Duration::minutes(15));
+    assert_eq!(
+        ping(&world, secret).await.0.as_deref(),
+        Some("the API token is not valid, revoked or expired")
     );
 }

@@ -251,6 +251,36 @@ async fn a_receiver_answering_500_three_times_gets_each_event_once_more_in_order
 }
 
 #[tokio::test]
+async fn delivered_attempts_are_forgotten_after_30_days_and_failed_ones_kept() {
+    let world = World::new().await;
+    let reader = reader(&world).await;
+    let receiver = Receiver::start().await;
+    create(&world, &world.alpha, &receiver.url(), Value::Null).await;
+    two_events(&world.app).await;
+    receiver.answer(&[500]);
+    assert_eq!(
+        world.app.app.deliver_webhooks().await.unwrap(),
+        round(0, 1, 0)
+    );
+    world.app.clock.advance(chrono::Duration::hours(1));
+    assert_eq!(
+        world.app.app.deliver_webhooks().await.unwrap(),
+        round(2, 0, 0)
+    );
+    let failed = json!([1, 500, "answered 500", true]);
+    let delivered = |attempt: i32| json!([attempt, 200, null, false]);
+    let all = [delivered(1), delivered(2), failed.clone()];
+    assert_eq!(attempts(&world, &reader).await, all);
+
+    world.app.clock.advance(chrono::Duration::days(30));
+    world.app.app.deliver_webhooks().await.unwrap();
+    assert_eq!(attempts(&world, &reader).await, all);
+    world.app.clock.advance(chrono::Duration::hours(1));
+    world.app.app.deliver_webhooks().await.unwrap();
+    assert_eq!(attempts(&world, &reader).await, [failed]);
+}
+
+#[tokio::test]
 async fn a_receiver_that_was_down_gets_the_backlog_in_order() {
     let world = World::new().await;
     let reader = reader(&world).await;

@@ -3,12 +3,15 @@
 //! token) once per request.
 
 pub mod api_tokens;
+pub mod checked;
 pub mod onboarding;
 pub mod password;
 pub mod revocation;
 pub mod session;
 pub mod throttle;
 pub mod token;
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -19,6 +22,7 @@ use crate::{
     error::{AppError, AppResult},
     store::{self, Scope},
 };
+use revocation::Revocations;
 use token::{AccessTokens, TokenError, hash_opaque_secret};
 
 /// Everything the API guards by role. Reading a company's orders is not here: every signed-in
@@ -149,11 +153,13 @@ pub const API_TOKEN_PREFIX: &str = "cpt_";
 
 /// Reads an `Authorization` header value. A valid token of a user who is no longer active, or
 /// whose tokens were invalidated since (token version, ended session, revoked API token), is
-/// rejected at once.
+/// rejected at once: a token this instance checked lately is taken as it was then, until its
+/// user is announced ([`revocation`]).
 pub async fn authenticate(
     db: &DatabaseConnection,
     tokens: &AccessTokens,
     limits: &Limits,
+    revocations: &Arc<Revocations>,
     header: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<Authentication> {
@@ -169,9 +175,30 @@ pub async fn authenticate(
             "the Authorization header must be `Bearer <token>`",
         ));
     };
-    if token.starts_with(API_TOKEN_PREFIX) {
-        return api_token_viewer(db, limits, token, now).await;
+    let key = checked::key(token);
+    if let Some(viewer) = revocations.checked().viewer(&key, now) {
+        return Ok(Authentication::Signed(viewer));
     }
+    let ticket = revocations.ticket().await;
+    let (authentication, due) = if token.starts_with(API_TOKEN_PREFIX) {
+        api_token_viewer(db, limits, token, now).await?
+    } else {
+        (session_viewer(db, tokens, token, now).await?, None)
+    };
+    if let (Some(ticket), Authentication::Signed(viewer)) = (ticket, &authentication) {
+        revocations
+            .checked()
+            .remember(ticket, key, viewer.clone(), due);
+    }
+    Ok(authentication)
+}
+
+async fn session_viewer(
+    db: &DatabaseConnection,
+    tokens: &AccessTokens,
+    token: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Authentication> {
     let (subject, expires_at) = match tokens.verify_until(token, now) {
         Ok(verified) => verified,
         Err(TokenError::Expired) => {
@@ -203,40 +230,44 @@ pub async fn authenticate(
     }))
 }
 
+/// The API token's viewer, and when its `lastUsedAt` is due to be written again.
 async fn api_token_viewer(
     db: &DatabaseConnection,
     limits: &Limits,
     token: &str,
     now: DateTime<Utc>,
-) -> AppResult<Authentication> {
+) -> AppResult<(Authentication, Option<DateTime<Utc>>)> {
     const REFUSED: &str = "the API token is not valid, revoked or expired";
     let Some((api_token, user)) =
         store::api_tokens::with_creator(db, &hash_opaque_secret(token)).await?
     else {
-        return Ok(Authentication::Rejected(REFUSED));
+        return Ok((Authentication::Rejected(REFUSED), None));
     };
     let expired = api_token
         .expires_at
         .is_some_and(|expires_at| expires_at <= now);
     if api_token.revoked_at.is_some() || expired || user.status != UserStatus::Active {
-        return Ok(Authentication::Rejected(REFUSED));
+        return Ok((Authentication::Rejected(REFUSED), None));
     }
     // One write a minute at most, so that a dashboard polling every second costs no writes.
-    let stale = api_token
-        .last_used_at
-        .is_none_or(|used| used <= now - limits.api_token_touch_interval);
-    if stale {
-        store::api_tokens::touch(db, api_token.id, now, now - limits.api_token_touch_interval)
-            .await?;
+    let interval = limits.api_token_touch_interval;
+    let mut used = api_token.last_used_at.filter(|used| *used > now - interval);
+    if used.is_none() {
+        store::api_tokens::touch(db, api_token.id, now, now - interval).await?;
+        used = Some(now);
     }
-    Ok(Authentication::Signed(Viewer {
+    let viewer = Viewer {
         user_id: user.id,
         role: user.role,
         company_id: user.company_id,
         credential: Credential::ApiToken(api_token.id),
         token_version: user.token_version,
         expires_at: api_token.expires_at,
-    }))
+    };
+    Ok((
+        Authentication::Signed(viewer),
+        used.map(|used| used + interval),
+    ))
 }
 
 /// Why a credential checked earlier no longer reads.

@@ -5,7 +5,9 @@
 //! commit, and to every instance with a PostgreSQL `NOTIFY` sent inside the ending
 //! transaction (`store::accounts::announce_ended`). Each open connection watches its own
 //! credential: it checks again when its user is named, when the credential expires, and now
-//! and then in case a notification was lost.
+//! and then in case a notification was lost. Requests go by the credentials this instance
+//! checked lately ([`Checked`]), which forget a user when named, and are not trusted while
+//! the listener is down.
 
 use std::{sync::Arc, time::Duration};
 
@@ -13,7 +15,11 @@ use sea_orm::{DatabaseConnection, DbBackend};
 use sqlx::postgres::PgListener;
 use tokio::sync::{OnceCell, broadcast};
 
-use super::{Lapse, Viewer, lapsed};
+use super::{
+    Lapse, Viewer,
+    checked::{Checked, Ticket},
+    lapsed,
+};
 use crate::{clock::Clock, store::accounts::ENDED_CHANNEL};
 
 /// Announcements held for a watcher that is busy; one that misses some checks anyway.
@@ -26,22 +32,40 @@ pub struct Revocations {
     db: DatabaseConnection,
     ended: broadcast::Sender<i64>,
     listening: OnceCell<()>,
+    checked: Checked,
 }
 
 impl Revocations {
-    pub fn new(db: DatabaseConnection) -> Self {
+    /// The hub of `db`, whose requests trust a checked credential for up to `recheck`.
+    pub fn new(db: DatabaseConnection, recheck: std::time::Duration) -> Self {
+        // On PostgreSQL other instances end credentials too: trusted once listening.
+        let trusted = db.get_database_backend() != DbBackend::Postgres;
         Self {
             db,
             ended: broadcast::channel(BUFFER).0,
             listening: OnceCell::new(),
+            checked: Checked::new(trusted, recheck),
         }
     }
 
     /// Tells this process's connections that a credential of `user_id` has ended; call it
     /// after the commit, so that their check sees the change.
     pub fn announce(&self, user_id: i64) {
+        self.checked.forget(user_id);
         // No receiver is fine: no connection is open.
         let _ = self.ended.send(user_id);
+    }
+
+    /// The credentials this instance checked lately.
+    pub fn checked(&self) -> &Checked {
+        &self.checked
+    }
+
+    /// Taken before a request's credential is read from the database, so that what it read
+    /// can be kept; `None` while announcements could be missed. Starts listening on first use.
+    pub async fn ticket(self: &Arc<Self>) -> Option<Ticket> {
+        self.ensure_listening().await;
+        self.checked.ticket()
     }
 
     /// Starts watching for ended credentials: every announcement from the moment this
@@ -73,10 +97,15 @@ impl Revocations {
             .await;
     }
 
+    /// A listener on [`ENDED_CHANNEL`]; checked credentials are trusted from then on.
     async fn listener(&self) -> Result<PgListener, sqlx::Error> {
         let pool = self.db.get_postgres_connection_pool();
         let mut listener = PgListener::connect_with(pool).await?;
+        // A lost connection must be seen (the credentials checked meanwhile may have ended),
+        // not silently made again.
+        listener.eager_reconnect(false);
         listener.listen(ENDED_CHANNEL).await?;
+        self.checked.trust();
         Ok(listener)
     }
 
@@ -86,22 +115,24 @@ impl Revocations {
                 Some(listener) => Ok(listener),
                 None => self.listener().await,
             };
-            let error = match listener {
+            let stopped = match listener {
                 Ok(mut listener) => loop {
-                    match listener.recv().await {
-                        Ok(notification) => match notification.payload().parse() {
+                    match listener.try_recv().await {
+                        Ok(Some(notification)) => match notification.payload().parse() {
                             Ok(user_id) => self.announce(user_id),
                             Err(_) => tracing::warn!(
                                 payload = notification.payload(),
                                 "an ended credential without a user id"
                             ),
                         },
-                        Err(error) => break error,
+                        Ok(None) => break "the connection was lost".to_owned(),
+                        Err(error) => break error.to_string(),
                     }
                 },
-                Err(error) => error,
+                Err(error) => error.to_string(),
             };
-            tracing::warn!(error = %error, "listening for ended credentials; retrying");
+            self.checked.distrust();
+            tracing::warn!(error = %stopped, "listening for ended credentials; retrying");
             // Connections check again by themselves meanwhile (the recheck interval).
             tokio::time::sleep(RELISTEN).await;
         }

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use async_graphql::{
     Name, Response, ServerResult, Value, Variables,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery},
-    parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
+    parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 
 /// The extension that puts response keys in the query's order.
@@ -77,19 +77,8 @@ fn order_response_keys(
     operation_name: Option<&str>,
     data: &mut Value,
 ) {
-    let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(operation), _) => operation,
-        (DocumentOperations::Multiple(operations), Some(name)) => match operations.get(name) {
-            Some(operation) => operation,
-            None => return,
-        },
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            match operations.values().next() {
-                Some(operation) => operation,
-                None => return,
-            }
-        }
-        (DocumentOperations::Multiple(_), None) => return,
+    let Some(operation) = super::operation::chosen(document, operation_name) else {
+        return;
     };
     let keys = ResponseKeys::collect(document, &[&operation.node.selection_set.node]);
     keys.order(document, data);

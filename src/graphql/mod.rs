@@ -13,6 +13,7 @@ mod key_order;
 mod mutation;
 mod node;
 mod one_pass;
+mod operation;
 mod order;
 mod order_line;
 mod over_get;
@@ -75,6 +76,18 @@ pub struct Services {
     pub webhooks: Arc<crate::webhooks::Deliverer>,
     /// Order pages answered in one pass (see `one_pass`).
     pub one_pass: bool,
+}
+
+impl Services {
+    /// Signing in and out, refreshing, changing passwords and activating, on these services.
+    pub fn sessions(&self) -> crate::auth::session::Sessions<'_> {
+        crate::auth::session::Sessions {
+            db: &self.db,
+            tokens: &self.tokens,
+            limits: &self.limits,
+            revocations: &self.revocations,
+        }
+    }
 }
 
 /// Who sent the request, as far as the transport knows.

@@ -10,7 +10,7 @@ use std::sync::{
 use async_graphql::{
     ServerError, ServerResult, Variables,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
-    parser::types::{DocumentOperations, ExecutableDocument, OperationType},
+    parser::types::{ExecutableDocument, OperationType},
 };
 
 /// Request data of a request that came as `GET`: the operation it asks for, and whether it
@@ -43,7 +43,9 @@ impl Extension for QueriesOnlyOverGet {
         let Some(over_get) = ctx.data_opt::<OverGet>() else {
             return Ok(document);
         };
-        match selected(&document, over_get.operation_name.as_deref()) {
+        match super::operation::chosen(&document, over_get.operation_name.as_deref())
+            .map(|operation| operation.node.ty)
+        {
             Some(OperationType::Mutation | OperationType::Subscription) => {
                 over_get.refused.store(true, Ordering::Relaxed);
                 Err(ServerError::new(
@@ -55,17 +57,4 @@ impl Extension for QueriesOnlyOverGet {
             Some(OperationType::Query) | None => Ok(document),
         }
     }
-}
-
-/// The type of the operation that the request chooses, where there is exactly one.
-fn selected(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
-    let operation = match (&document.operations, name) {
-        (DocumentOperations::Single(operation), _) => operation,
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name)?,
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next()?
-        }
-        (DocumentOperations::Multiple(_), None) => return None,
-    };
-    Some(operation.node.ty)
 }

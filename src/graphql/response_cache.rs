@@ -16,9 +16,7 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
-};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use axum::body::Bytes;
 use chrono::NaiveDate;
 use sea_orm::ActiveEnum;
@@ -45,6 +43,9 @@ const ORDER_ROOT_FIELDS: [&str; 6] = [
 const UNVERSIONED_FIELDS: [&str; 1] = ["users"];
 /// Fragments followed at the root at most this deep; validation refuses cycles later.
 const MAX_FRAGMENT_DEPTH: usize = 8;
+/// Documents whose kind is remembered, so that a poll is not parsed to be recognised; past
+/// it, they are forgotten and parsed again.
+const DOCUMENTS: usize = 1_000;
 
 type Key = [u8; 32];
 
@@ -53,6 +54,8 @@ pub struct ResponseCache {
     capacity_bytes: usize,
     schema: Key,
     entries: Mutex<Entries>,
+    /// Whether each document (by [`document_key`]) reads only orders.
+    documents: Mutex<HashMap<Key, bool>>,
     metrics: Arc<Metrics>,
 }
 
@@ -135,6 +138,7 @@ impl ResponseCache {
             capacity_bytes,
             schema: Sha256::digest(sdl.as_bytes()).into(),
             entries: Mutex::default(),
+            documents: Mutex::default(),
             metrics,
         }
     }
@@ -160,15 +164,17 @@ impl ResponseCache {
             return Ok(false);
         };
         let scope = viewer.scope();
-        if self.capacity_bytes == 0
-            || !reads_only_orders(&request.query, request.operation_name.as_deref())
-        {
+        if self.capacity_bytes == 0 {
+            return Ok(false);
+        }
+        let document = document_key(request);
+        if !self.reads_only_orders(&document, request) {
             return Ok(false);
         }
         let Some(version) = events.version(scope).await? else {
             return Ok(false);
         };
-        let key = self.key(request, scope, &viewer.role.to_value(), today);
+        let key = self.key(&document, request, scope, &viewer.role.to_value(), today);
         let etag = etag(scope, version, &key);
         if revalidation.matches(&etag) {
             self.metrics.cached(CacheOutcome::NotModified);
@@ -216,10 +222,34 @@ impl ResponseCache {
         }
     }
 
+    /// Whether the document `document` of `request` reads only orders, parsed the first time.
+    fn reads_only_orders(&self, document: &Key, request: &async_graphql::Request) -> bool {
+        let known = self
+            .documents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(document)
+            .copied();
+        if let Some(kept) = known {
+            return kept;
+        }
+        let kept = reads_only_orders(&request.query, request.operation_name.as_deref());
+        let mut documents = self
+            .documents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if documents.len() >= DOCUMENTS {
+            documents.clear();
+        }
+        documents.insert(*document, kept);
+        kept
+    }
+
     /// Everything the answer depends on besides the stored orders. Each part is prefixed
     /// with its length, so that no two different keys write the same bytes.
     fn key(
         &self,
+        document: &Key,
         request: &async_graphql::Request,
         scope: Scope,
         role: &str,
@@ -234,8 +264,7 @@ impl ResponseCache {
             scope.as_bytes(),
             role.as_bytes(),
             today.as_bytes(),
-            request.operation_name.as_deref().unwrap_or("").as_bytes(),
-            request.query.as_bytes(),
+            document.as_slice(),
             &variables,
         ] {
             hash.update((part.len() as u64).to_le_bytes());
@@ -243,6 +272,21 @@ impl ResponseCache {
         }
         hash.finalize().into()
     }
+}
+
+/// The request's document and the operation it chooses, length-prefixed (and no name apart
+/// from an empty one, which execution refuses).
+fn document_key(request: &async_graphql::Request) -> Key {
+    let mut hash = Sha256::new();
+    hash.update([u8::from(request.operation_name.is_some())]);
+    for part in [
+        request.operation_name.as_deref().unwrap_or("").as_bytes(),
+        request.query.as_bytes(),
+    ] {
+        hash.update((part.len() as u64).to_le_bytes());
+        hash.update(part);
+    }
+    hash.finalize().into()
 }
 
 fn scope_tag(scope: Scope) -> String {
@@ -274,19 +318,8 @@ fn reads_only_orders(query: &str, operation_name: Option<&str>) -> bool {
     let Ok(document) = async_graphql::parser::parse_query(query) else {
         return false;
     };
-    let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(operation), None) => operation,
-        (DocumentOperations::Multiple(operations), Some(name)) => match operations.get(name) {
-            Some(operation) => operation,
-            None => return false,
-        },
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            match operations.values().next() {
-                Some(operation) => operation,
-                None => return false,
-            }
-        }
-        _ => return false,
+    let Some(operation) = super::operation::chosen(&document, operation_name) else {
+        return false;
     };
     operation.node.ty == OperationType::Query
         && roots_read_orders(&document, &operation.node.selection_set.node, 0)

@@ -4,21 +4,12 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Object, Result};
 
-use super::{ContextExt, Services, account::Session};
+use super::{ContextExt, account::Session};
 use crate::{
-    auth::{Action, Credential, session::Sessions},
+    auth::{Action, Credential},
     budget::Admission,
     error::AppError,
 };
-
-fn sessions(services: &Services) -> Sessions<'_> {
-    Sessions {
-        db: &services.db,
-        tokens: &services.tokens,
-        limits: &services.limits,
-        revocations: &services.revocations,
-    }
-}
 
 /// The mutations of sessions; all but `changePassword` need no access token.
 #[derive(Default)]
@@ -37,7 +28,8 @@ impl SessionMutation {
     ) -> Result<Session> {
         ctx.authentication()?.require_public_write()?;
         let services = ctx.services()?;
-        let session = sessions(services)
+        let session = services
+            .sessions()
             .login(
                 &services.throttle,
                 ctx.data_opt::<Arc<Admission>>().map(Arc::as_ref),
@@ -60,7 +52,8 @@ impl SessionMutation {
     ) -> Result<Session> {
         ctx.authentication()?.require_public_write()?;
         let services = ctx.services()?;
-        let session = sessions(services)
+        let session = services
+            .sessions()
             .refresh(&refresh_token, services.clock.now())
             .await?;
         Ok(Session(session))
@@ -75,7 +68,8 @@ impl SessionMutation {
     ) -> Result<bool> {
         ctx.authentication()?.require_public_write()?;
         let services = ctx.services()?;
-        Ok(sessions(services)
+        Ok(services
+            .sessions()
             .logout(&refresh_token, services.clock.now())
             .await?)
     }
@@ -95,7 +89,8 @@ impl SessionMutation {
     ) -> Result<Session> {
         ctx.authentication()?.require_public_write()?;
         let services = ctx.services()?;
-        let session = sessions(services)
+        let session = services
+            .sessions()
             .activate(&token, &new_password, services.clock.now())
             .await?;
         Ok(Session(session))
@@ -114,7 +109,8 @@ impl SessionMutation {
             return Err(AppError::Forbidden("API tokens have no password").into());
         };
         let services = ctx.services()?;
-        sessions(services)
+        services
+            .sessions()
             .change_password(
                 &services.throttle,
                 viewer.user_id,

@@ -74,7 +74,8 @@ impl Webhook {
         self.0.disabled_at
     }
 
-    /// Delivery attempts, newest first. Pages hold 20 unless `first` asks for up to 100.
+    /// Delivery attempts, newest first: the failed ones, and the delivered ones of the last 30
+    /// days. Pages hold 20 unless `first` asks for up to 100.
     async fn deliveries(
         &self,
         ctx: &Context<'_>,

@@ -83,7 +83,9 @@ pub async fn upsert_user(
         active.status = Set(status);
         active.token_version = Set(token_version);
         active.language = Set(new.language.as_str().to_owned());
-        return Ok(active.update(db).await?);
+        let user = active.update(db).await?;
+        announce_ended(db, user.id).await?;
+        return Ok(user);
     }
     Ok(user::ActiveModel {
         company_id: Set(new.company_id),

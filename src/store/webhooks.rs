@@ -350,6 +350,16 @@ pub async fn delivered(
     Ok(true)
 }
 
+/// Forgets the delivered attempts that finished before `before`.
+pub async fn prune_delivered(db: &impl ConnectionTrait, before: DateTime<Utc>) -> AppResult<u64> {
+    let pruned = webhook_delivery::Entity::delete_many()
+        .filter(webhook_delivery::Column::Error.is_null())
+        .filter(webhook_delivery::Column::FinishedAt.lt(before))
+        .exec(db)
+        .await?;
+    Ok(pruned.rows_affected)
+}
+
 /// Records a failed attempt: the endpoint waits until `attempt.next_attempt_at`, or is
 /// disabled when that is `None` (in the transaction that queues the letters about it). False
 /// when `lease` no longer holds the endpoint, and then nothing is recorded.

@@ -23,10 +23,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::{
     app::App,
-    auth::{
-        password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, WeakPassword, check_new_password},
-        session::Sessions,
-    },
+    auth::password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, WeakPassword, check_new_password},
     error::AppError,
 };
 
@@ -215,7 +212,9 @@ pub async fn submit(
     }
     let services = app.services();
     // The session it opens is not handed to the browser: the person signs in on the home page.
-    match sessions(&app)
+    match app
+        .services()
+        .sessions()
         .activate(&submitted.token, &submitted.password, services.clock.now())
         .await
     {
@@ -237,19 +236,10 @@ async fn pending(app: &App, token: &str) -> Result<Option<String>, AppError> {
     if token.is_empty() {
         return Ok(None);
     }
-    sessions(app)
+    app.services()
+        .sessions()
         .pending_activation(token, app.services().clock.now())
         .await
-}
-
-fn sessions(app: &App) -> Sessions<'_> {
-    let services = app.services();
-    Sessions {
-        db: &services.db,
-        tokens: &services.tokens,
-        limits: &services.limits,
-        revocations: &services.revocations,
-    }
 }
 
 impl ActivationPage {

@@ -16,11 +16,12 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 /// How long a browser may keep a preflight's answer.
 const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
 
-/// The CORS policy of `/graphql`.
+/// The CORS policy of `/graphql`; the middleware takes a clone for every request, so it is
+/// shared rather than copied.
 #[derive(Clone)]
 pub struct Cors {
     origins: Arc<[HeaderValue]>,
-    layer: CorsLayer,
+    layer: Arc<CorsLayer>,
 }
 
 impl Cors {
@@ -35,7 +36,10 @@ impl Cors {
             .allow_methods([Method::GET, Method::POST])
             .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
             .max_age(PREFLIGHT_MAX_AGE);
-        Self { origins, layer }
+        Self {
+            origins,
+            layer: Arc::new(layer),
+        }
     }
 }
 

@@ -59,6 +59,8 @@ const POLL: Duration = Duration::from_secs(1);
 const FIRST_BACKOFF_SECONDS: i64 = 5;
 /// Longest wait between two tries of one event.
 const MAX_BACKOFF_SECONDS: i64 = 60 * 60;
+/// How often old delivered attempts are forgotten: a round every second, not a delete.
+const PRUNE_EVERY: chrono::Duration = chrono::Duration::hours(1);
 
 /// Headers of every delivery.
 pub const EVENT_ID_HEADER: &str = "portal-event-id";
@@ -100,6 +102,8 @@ pub struct Deliverer {
     delivered: AtomicU64,
     failed: AtomicU64,
     disabled: AtomicU64,
+    /// When this process last forgot old delivered attempts.
+    pruned: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 impl Deliverer {
@@ -114,6 +118,7 @@ impl Deliverer {
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             disabled: AtomicU64::new(0),
+            pruned: std::sync::Mutex::default(),
         }
     }
 
@@ -150,10 +155,34 @@ impl Deliverer {
         clock: &Clock,
     ) -> AppResult<(Vec<webhook::Model>, DateTime<Utc>)> {
         let now = clock.now();
+        self.prune(db, now).await?;
         // Sub-second jitter keeps two instances' leases apart.
         let jitter = chrono::Duration::microseconds(rand::random_range(0..1_000_000));
         let lease = now + LEASE + jitter;
         Ok((webhooks::claim_due(db, now, lease, ENDPOINTS).await?, lease))
+    }
+
+    /// Forgets the delivered attempts past their retention, once every [`PRUNE_EVERY`].
+    async fn prune(&self, db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<()> {
+        {
+            let mut pruned = self
+                .pruned
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if pruned.is_some_and(|pruned| now - pruned < PRUNE_EVERY) {
+                return Ok(());
+            }
+            *pruned = Some(now);
+        }
+        let before = now - self.settings.delivered_retention;
+        let pruned = webhooks::prune_delivered(db, before).await?;
+        if pruned > 0 {
+            tracing::info!(
+                pruned,
+                "forgot delivered webhook attempts past their retention"
+            );
+        }
+        Ok(())
     }
 
     fn count(&self, round: Round) {

@@ -94,6 +94,11 @@ impl Instance {
             .await
     }
 
+    /// SQL statements it has sent so far, from `/metrics`.
+    pub async fn statements(&self) -> u64 {
+        self.counter("portal_sql_statements_total").await
+    }
+
     /// The value of one series of its `/metrics`, named with its labels as printed.
     async fn counter(&self, series: &str) -> u64 {
         let request = format!(
