@@ -38,6 +38,10 @@ pub struct Config {
     /// `PORTAL_RESPONSE_CACHE_MB`: memory for answers to polled order queries, kept until
     /// their orders change; `0` turns the cache off (every request executes). Default 64.
     pub response_cache_bytes: usize,
+    /// `PORTAL_ONE_PASS`: build the listed objects of an order page in one walk over the
+    /// query's selection rather than a future per field; `0`, `false` or `off` resolves them
+    /// the ordinary way, against which the one-pass answers are compared. Default on.
+    pub one_pass: bool,
     /// Request and query limits.
     pub limits: Limits,
     /// Webhook delivery.
@@ -345,6 +349,11 @@ impl Config {
             .map_or(Ok(64), |megabytes| megabytes.parse::<usize>())
             .context("PORTAL_RESPONSE_CACHE_MB is not a whole number of megabytes")?
             .saturating_mul(1024 * 1024);
+        let one_pass = match lookup("PORTAL_ONE_PASS").as_deref().map(str::trim) {
+            None | Some("1" | "true" | "on") => true,
+            Some("0" | "false" | "off") => false,
+            Some(_) => bail!("PORTAL_ONE_PASS must be true or false (on/off, 1/0)"),
+        };
         Ok(Self {
             database_url,
             bind,
@@ -374,6 +383,7 @@ impl Config {
                 ..WebhookSettings::default()
             },
             response_cache_bytes,
+            one_pass,
         })
     }
 }
@@ -494,6 +504,34 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn one_pass_is_on_unless_turned_off_and_a_bad_value_names_the_variable() {
+        let config = |value: Option<&'static str>| {
+            Config::from_lookup(|name| match name {
+                "JWT_SECRET" => Some("a-test-secret-that-is-long-enough-for-hs256".into()),
+                "PORTAL_ONE_PASS" => value.map(str::to_owned),
+                _ => None,
+            })
+            .map(|config| config.one_pass)
+            .map_err(|error| error.to_string())
+        };
+        for (value, expected) in [
+            (None, true),
+            (Some("true"), true),
+            (Some("on"), true),
+            (Some("1"), true),
+            (Some("false"), false),
+            (Some("off"), false),
+            (Some("0"), false),
+        ] {
+            assert_eq!(config(value), Ok(expected), "{value:?}");
+        }
+        assert_eq!(
+            config(Some("sometimes")),
+            Err("PORTAL_ONE_PASS must be true or false (on/off, 1/0)".to_owned())
+        );
     }
 
     #[test]
