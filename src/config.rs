@@ -38,9 +38,9 @@ pub struct Config {
     /// `PORTAL_RESPONSE_CACHE_MB`: memory for answers to polled order queries, kept until
     /// their orders change; `0` turns the cache off (every request executes). Default 64.
     pub response_cache_bytes: usize,
-    /// `PORTAL_ONE_PASS`: build the listed objects of an order page in one walk over the
-    /// query's selection rather than a future per field; `0`, `false` or `off` resolves them
-    /// the ordinary way, against which the one-pass answers are compared. Default on.
+    /// `PORTAL_ONE_PASS`: answer the listed orders of an order page in one pass over their
+    /// loaded rows rather than a resolver per field; `0`, `false` or `off` turn it off (every
+    /// field through async-graphql's resolvers). Default on.
     pub one_pass: bool,
     /// Request and query limits.
     pub limits: Limits,
@@ -352,7 +352,7 @@ impl Config {
         let one_pass = match lookup("PORTAL_ONE_PASS").as_deref().map(str::trim) {
             None | Some("1" | "true" | "on") => true,
             Some("0" | "false" | "off") => false,
-            Some(_) => bail!("PORTAL_ONE_PASS must be true or false (on/off, 1/0)"),
+            Some(_) => bail!("PORTAL_ONE_PASS must be 1, true, on, 0, false or off"),
         };
         Ok(Self {
             database_url,
@@ -530,7 +530,7 @@ mod tests {
         }
         assert_eq!(
             config(Some("sometimes")),
-            Err("PORTAL_ONE_PASS must be true or false (on/off, 1/0)".to_owned())
+            Err("PORTAL_ONE_PASS must be 1, true, on, 0, false or off".to_owned())
         );
     }
 
