@@ -527,6 +527,34 @@ mod tests {
     }
 
     #[test]
+    fn one_pass_is_on_unless_turned_off_and_a_bad_value_names_the_variable() {
+        let config = |value: Option<&'static str>| {
+            Config::from_lookup(|name| match name {
+                "JWT_SECRET" => Some("a-test-secret-that-is-long-enough-for-hs256".into()),
+                "PORTAL_ONE_PASS" => value.map(str::to_owned),
+                _ => None,
+            })
+            .map(|config| config.one_pass)
+            .map_err(|error| error.to_string())
+        };
+        for (value, expected) in [
+            (None, true),
+            (Some("true"), true),
+            (Some("on"), true),
+            (Some("1"), true),
+            (Some("false"), false),
+            (Some("off"), false),
+            (Some("0"), false),
+        ] {
+            assert_eq!(config(value), Ok(expected), "{value:?}");
+        }
+        assert_eq!(
+            config(Some("sometimes")),
+            Err("PORTAL_ONE_PASS must be 1, true, on, 0, false or off".to_owned())
+        );
+    }
+
+    #[test]
     fn webhook_ca_file_adds_its_certificates_and_refuses_a_file_without_one() {
         let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/webhook-tls");
         let config = |file: String| {

@@ -230,6 +230,13 @@ impl TestApp {
         }
     }
 
+    /// A second app on this test's database and clock, configured as test apps are with
+    /// `settings` besides, so that two configurations answer from the same data.
+    pub fn twin(&self, settings: &[(&str, &str)]) -> App {
+        let config = test_config(&self.mail_dir, None, settings);
+        App::new(&config, self.db.clone(), self.clock.clone())
+    }
+
     /// Sends the mail that is due and returns every message written to the mail directory so
     /// far, oldest first.
     pub async fn mail(&self) -> Vec<String> {
