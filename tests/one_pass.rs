@@ -14,7 +14,7 @@ use async_graphql::parser::{
     types::{BaseType, Type, TypeKind, TypeSystemDefinition},
 };
 use common::{TestApp, now};
-use customer_portal::{app::App, auth::Role, demo};
+use customer_portal::{app::App, demo, domain::account::Role};
 use serde_json::{Value, json};
 
 /// How many documents each run generates, and from which seed: a failure names the index of

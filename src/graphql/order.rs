@@ -385,6 +385,10 @@ pub struct PageInfo {
 
 /// An order and its position in the list.
 #[derive(SimpleObject)]
+// In the query's order: async-graphql merges a response key given twice (`node` under one
+// alias twice) in the order its answers finish, and an object whose selection was all skipped
+// answers null, which swallows the other answer when it comes second.
+#[graphql(serial)]
 pub struct OrderEdge {
     /// Opaque position of this order in the list, for `after` or `before`; valid only with
     /// the same sort field.

@@ -111,11 +111,12 @@ pub async fn page_lines(
         .await?;
     let mut page = HashMap::with_capacity(orders.len());
     for order in orders {
-        let rows = loaded.remove(&LinesOfOrder(order.id)).unwrap_or_default();
+        let rows = Arc::new(loaded.remove(&LinesOfOrder(order.id)).unwrap_or_default());
         let cell = loader.loader().lines_cell(order.id);
         // A field that asked on its own first keeps its rows: both came from the same request.
-        let _ = cell.set(Arc::new(rows));
-        page.insert(order.id, cell.get().cloned().unwrap_or_default());
+        // One still loading them holds the cell without a value yet: these rows are as good.
+        let _ = cell.set(rows.clone());
+        page.insert(order.id, cell.get().cloned().unwrap_or(rows));
     }
     Ok(page)
 }
