@@ -1,4 +1,5 @@
-//! The application: one builder shared by `main` and the tests, and the HTTP routes.
+//! The application: one builder shared by `main` and the tests, and the WebSocket, health
+//! and metrics endpoints; `web` mounts them beside its own routes (`App::router`).
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -10,20 +11,17 @@ use async_graphql::{
     http::{ALL_WEBSOCKET_PROTOCOLS, WebSocketProtocols, WsMessage},
 };
 use axum::{
-    Extension, Router,
+    Extension,
     extract::{
-        ConnectInfo, DefaultBodyLimit, State,
+        ConnectInfo, State,
         ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade},
     },
     http::{HeaderMap, StatusCode, header::SEC_WEBSOCKET_PROTOCOL},
-    middleware,
     response::IntoResponse,
-    routing::get,
 };
 use futures_util::{SinkExt as _, StreamExt as _, future};
 use sea_orm::DatabaseConnection;
 use tokio::sync::{Notify, watch};
-use tower_http::trace::TraceLayer;
 
 use crate::{
     auth::{
@@ -42,8 +40,7 @@ use crate::{
     loaders::{BatchWhenIdle, Loaders, StreamLoader},
     mail::{Mailer, Round},
     metrics::Metrics,
-    proxies::{self, TrustedProxies},
-    web::{self, activation::ActivationPage, cors::Cors},
+    proxies::TrustedProxies,
     webhooks::{self, Deliverer, signing::SecretKey},
 };
 
@@ -57,11 +54,12 @@ pub struct App {
     schema: PortalSchema,
     pub(crate) services: Arc<Services>,
     responses: Arc<ResponseCache>,
-    cors: Cors,
-    /// Shared: every request clones the `App`.
-    activation_page: Arc<ActivationPage>,
+    /// The origins whose pages may call the API, and where activated people go next: the
+    /// HTTP edge's settings, built into its routes once (`App::router`).
+    pub(crate) cors_origins: Arc<[String]>,
+    pub(crate) home_url: Arc<str>,
     stopping: Arc<Stopping>,
-    trusted_proxies: Arc<TrustedProxies>,
+    pub(crate) trusted_proxies: Arc<TrustedProxies>,
 }
 
 /// Tells the open WebSocket connections that the process is stopping, and counts them.
@@ -138,8 +136,8 @@ impl App {
             schema: graphql::build_schema(services.clone()),
             services,
             responses,
-            cors: Cors::new(&config.cors_origins),
-            activation_page: Arc::new(ActivationPage::new(&config.home_url)),
+            cors_origins: config.cors_origins.clone().into(),
+            home_url: config.home_url.as_str().into(),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             stopping: Arc::new(Stopping {
                 signal: watch::channel(false).0,
@@ -156,11 +154,6 @@ impl App {
     /// Answers to polled order queries.
     pub(crate) fn responses(&self) -> &ResponseCache {
         &self.responses
-    }
-
-    /// The activation page's settings.
-    pub(crate) fn activation_page(&self) -> &ActivationPage {
-        &self.activation_page
     }
 
     /// The largest request body accepted (`Limits::max_body_bytes`).
@@ -309,36 +302,6 @@ impl App {
         error::classify_unhandled(&mut response);
         response
     }
-
-    /// The HTTP routes of `operations.md`.
-    pub fn router(&self) -> Router {
-        Router::new()
-            .route(
-                "/graphql",
-                get(web::graphql::get)
-                    .post(web::graphql::post)
-                    .fallback(web::graphql::other_method)
-                    .layer(middleware::from_fn_with_state(
-                        self.cors.clone(),
-                        web::cors::middleware,
-                    )),
-            )
-            .route("/graphql/ws", get(graphql_ws))
-            .route(
-                "/activate",
-                get(web::activation::show).post(web::activation::submit),
-            )
-            .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(ready))
-            .route("/metrics", get(metrics))
-            .layer(DefaultBodyLimit::max(self.services.limits.max_body_bytes))
-            .layer(TraceLayer::new_for_http())
-            .layer(axum::middleware::from_fn_with_state(
-                self.trusted_proxies.clone(),
-                proxies::client_address,
-            ))
-            .with_state(self.clone())
-    }
 }
 
 /// A response of one error, for a request that ends before or instead of its execution.
@@ -358,7 +321,7 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 const REFUSED_UNAUTHORIZED: &str = "Unauthorized";
 const REFUSED_TOO_MANY: &str = "Too many connections";
 
-async fn graphql_ws(
+pub(crate) async fn graphql_ws(
     State(app): State<App>,
     connection: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
@@ -575,7 +538,7 @@ impl App {
     }
 }
 
-async fn metrics(State(app): State<App>) -> impl IntoResponse {
+pub(crate) async fn metrics(State(app): State<App>) -> impl IntoResponse {
     (
         [(
             axum::http::header::CONTENT_TYPE,
@@ -590,7 +553,7 @@ async fn metrics(State(app): State<App>) -> impl IntoResponse {
     )
 }
 
-async fn ready(State(app): State<App>) -> impl IntoResponse {
+pub(crate) async fn ready(State(app): State<App>) -> impl IntoResponse {
     let patience = app.services.limits.database_acquire_timeout;
     match tokio::time::timeout(patience, app.services.db.ping()).await {
         Ok(Ok(())) => (StatusCode::OK, "ready"),

@@ -10,7 +10,7 @@
 use std::sync::{Arc, LazyLock};
 
 use axum::{
-    Form,
+    Extension, Form,
     extract::{
         Query, State,
         rejection::{FormRejection, QueryRejection},
@@ -170,12 +170,12 @@ pub struct Submitted {
 /// `GET /activate?token=…`: the form, or why the link no longer works.
 pub async fn show(
     State(app): State<App>,
+    Extension(page): Extension<Arc<ActivationPage>>,
     headers: HeaderMap,
     link: Result<Query<Link>, QueryRejection>,
 ) -> Response {
     let language = Language::preferred(&headers);
     let token = link.map(|Query(link)| link.token).unwrap_or_default();
-    let page = app.activation_page();
     match pending(&app, &token).await {
         Ok(Some(email)) => page.form(language, &token, &email, None, StatusCode::OK),
         Ok(None) => page.link_expired(language),
@@ -187,11 +187,11 @@ pub async fn show(
 /// the form again with the reason.
 pub async fn submit(
     State(app): State<App>,
+    Extension(page): Extension<Arc<ActivationPage>>,
     headers: HeaderMap,
     form: Result<Form<Submitted>, FormRejection>,
 ) -> Response {
     let language = Language::preferred(&headers);
-    let page = app.activation_page();
     let Ok(Form(submitted)) = form else {
         return page.link_expired(language);
     };

@@ -1,17 +1,65 @@
-//! The HTTP edge around the GraphQL executor: GraphQL over `GET` and `POST` with its
-//! failures answered as GraphQL errors, CORS, and the activation page.
+//! The HTTP edge around the GraphQL executor: the routes, GraphQL over `GET` and `POST` with
+//! its failures answered as GraphQL errors, CORS, and the activation page.
 
 pub mod activation;
 pub mod cors;
 pub mod graphql;
 
-use axum::{
-    Json,
-    http::{HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
-};
+use std::sync::Arc;
 
-use crate::error::{ErrorCode, excerpt};
+use axum::{
+    Extension, Json, Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderValue, StatusCode, header},
+    middleware,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use tower_http::trace::TraceLayer;
+
+use crate::{
+    app::{self, App},
+    error::{ErrorCode, excerpt},
+    proxies,
+};
+use activation::ActivationPage;
+use cors::Cors;
+
+impl App {
+    /// The HTTP routes of `operations.md`. The CORS layer and the activation page are built
+    /// here once and shared by every request.
+    pub fn router(&self) -> Router {
+        let activation_page = Arc::new(ActivationPage::new(&self.home_url));
+        Router::new()
+            .route(
+                "/graphql",
+                get(graphql::get)
+                    .post(graphql::post)
+                    .fallback(graphql::other_method)
+                    .layer(middleware::from_fn_with_state(
+                        Cors::new(&self.cors_origins),
+                        cors::middleware,
+                    )),
+            )
+            .route("/graphql/ws", get(app::graphql_ws))
+            .route(
+                "/activate",
+                get(activation::show)
+                    .post(activation::submit)
+                    .layer(Extension(activation_page)),
+            )
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(app::ready))
+            .route("/metrics", get(app::metrics))
+            .layer(DefaultBodyLimit::max(self.max_body_bytes()))
+            .layer(TraceLayer::new_for_http())
+            .layer(middleware::from_fn_with_state(
+                self.trusted_proxies.clone(),
+                proxies::client_address,
+            ))
+            .with_state(self.clone())
+    }
+}
 
 /// A request refused before any document ran, answered as a GraphQL response so that a
 /// client reads every failure the same way.
