@@ -88,8 +88,22 @@ async fn derive(
     order: order::Model,
 ) -> Result<Arc<OrderDeliveries>, async_graphql::Error> {
     let rows = lines_of_order(loader, order.id).await?;
+    let (products, vendors) = catalogue_of(loader, rows.iter()).await?;
+    Ok(Arc::new(assemble(order, &rows, &products, &vendors)?))
+}
+
+type Catalogue = (
+    HashMap<ProductById, product::Model>,
+    HashMap<VendorById, vendor::Model>,
+);
+
+/// The products of `lines` and their vendors, a `load_many` each.
+async fn catalogue_of(
+    loader: &PortalLoader,
+    lines: impl Iterator<Item = &order_line::Model>,
+) -> Result<Catalogue, async_graphql::Error> {
     let products = loader
-        .load_many(rows.iter().map(|line| ProductById(line.product_id)))
+        .load_many(lines.map(|line| ProductById(line.product_id)))
         .await?;
     let vendors = loader
         .load_many(
@@ -98,7 +112,7 @@ async fn derive(
                 .map(|product| VendorById(product.vendor_id)),
         )
         .await?;
-    Ok(Arc::new(assemble(order, &rows, &products, &vendors)?))
+    Ok((products, vendors))
 }
 
 /// The lines of a page of orders, in one `load_many`, shared with [`lines_of_order`].
@@ -129,21 +143,8 @@ pub async fn page_facts(
     orders: &[order::Model],
 ) -> Result<HashMap<i64, Arc<OrderDeliveries>>, async_graphql::Error> {
     let lines = page_lines(loader, orders).await?;
-    let products = loader
-        .load_many(
-            lines
-                .values()
-                .flat_map(|rows| rows.iter())
-                .map(|line| ProductById(line.product_id)),
-        )
-        .await?;
-    let vendors = loader
-        .load_many(
-            products
-                .values()
-                .map(|product| VendorById(product.vendor_id)),
-        )
-        .await?;
+    let (products, vendors) =
+        catalogue_of(loader, lines.values().flat_map(|rows| rows.iter())).await?;
     let mut page = HashMap::with_capacity(orders.len());
     for order in orders {
         let rows = lines.get(&order.id).cloned().unwrap_or_default();
